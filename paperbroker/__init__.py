@@ -1,0 +1,1 @@
+"""A local, stateful, tastytrade-compatible broker for tests, the demo and curious users."""
