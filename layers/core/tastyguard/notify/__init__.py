@@ -1,0 +1,1 @@
+"""Notifications: what happened, said once, by email (SNS) and Slack (the notifier Lambda)."""

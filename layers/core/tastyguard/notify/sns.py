@@ -1,0 +1,39 @@
+"""Publishing notices to the SNS topic.
+
+One publish per notice with a per-protocol message: email subscribers get the readable text body, the Slack
+notifier Lambda gets the notice as JSON (and renders Block Kit from it).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from tastyguard.notify.notice import Notice
+from tastyguard.notify.render import email_body, email_subject
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
+
+
+class SnsNotifier:
+    """Publishes to one topic."""
+
+    def __init__(self, client: SNSClient, topic_arn: str) -> None:
+        self._client = client
+        self.topic_arn = topic_arn
+
+    def publish(self, notice: Notice) -> None:
+        """Publish ``notice`` (raises on failure so the caller can record it)."""
+        body = email_body(notice)
+        self._client.publish(
+            TopicArn=self.topic_arn,
+            Subject=email_subject(notice),
+            MessageStructure='json',
+            Message=json.dumps({'default': body, 'email': body, 'lambda': notice.model_dump_json()}),
+            MessageAttributes={
+                'severity': {'DataType': 'String', 'StringValue': notice.severity.value},
+                'kind': {'DataType': 'String', 'StringValue': notice.kind},
+                'environment': {'DataType': 'String', 'StringValue': notice.environment},
+            },
+        )

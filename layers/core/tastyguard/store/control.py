@@ -1,0 +1,123 @@
+"""Safety controls: the kill switch and the per-account order-write circuit breaker.
+
+Both block order *writes* only. Neither cancels a protective stop: a protective tool that removes
+protection when it is told to stop would change the trader's risk at the worst moment.
+
+* The kill switch is an SSM parameter (flip it with ``tastyguard kill-switch on`` or in the console). If it
+  cannot be read, writes are blocked (fail closed).
+* The circuit breaker counts order writes per account per window; past the limit it trips, and stays
+  tripped until a person resets it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict
+
+from tastyguard.store.keys import CIRCUIT_SK, account_pk, writes_sk
+from tastyguard.store.table import StateTable
+
+if TYPE_CHECKING:
+    from mypy_boto3_ssm import SSMClient
+
+DEFAULT_KILL_SWITCH_PARAMETER = '/tastyguard/kill-switch'
+
+
+class WritesBlockedError(RuntimeError):
+    """Order writes are blocked (kill switch, tripped breaker); reads and alerts continue."""
+
+
+class KillSwitchState(BaseModel):
+    """The kill switch's value (stored as JSON in the parameter)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    engaged: bool
+    reason: str = ''
+    changed_by: str = ''
+    changed_at: datetime | None = None
+
+
+class KillSwitch:
+    """The kill switch in SSM Parameter Store."""
+
+    def __init__(self, ssm: SSMClient, parameter_name: str = DEFAULT_KILL_SWITCH_PARAMETER) -> None:
+        self._ssm = ssm
+        self.parameter_name = parameter_name
+
+    def read(self) -> KillSwitchState:
+        """The current state. A missing parameter means "not engaged"; an unreadable one means engaged."""
+        try:
+            value = self._ssm.get_parameter(Name=self.parameter_name)['Parameter']['Value']
+        except self._ssm.exceptions.ParameterNotFound:
+            return KillSwitchState(engaged=False)
+        except Exception as error:  # any failure to read must block writes
+            return KillSwitchState(
+                engaged=True, reason=f'kill switch unreadable ({type(error).__name__}): failing closed'
+            )
+        try:
+            return KillSwitchState.model_validate(json.loads(value))
+        except ValueError:
+            engaged = value.strip().lower() not in ('off', 'false', '0', '')
+            return KillSwitchState(engaged=engaged, reason=f'parameter value {value!r}')
+
+    def set(self, *, engaged: bool, reason: str, changed_by: str, now: datetime) -> KillSwitchState:
+        """Engage or release the switch."""
+        state = KillSwitchState(engaged=engaged, reason=reason, changed_by=changed_by, changed_at=now)
+        self._ssm.put_parameter(Name=self.parameter_name, Value=state.model_dump_json(), Type='String', Overwrite=True)
+        return state
+
+
+class CircuitState(BaseModel):
+    """A tripped breaker (absent item = closed)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    account: str
+    tripped_at: datetime
+    reason: str
+
+
+class CircuitBreaker:
+    """At most ``max_writes`` order writes per ``window_seconds`` per account; then trip until reset."""
+
+    def __init__(self, state: StateTable, *, max_writes: int, window_seconds: int) -> None:
+        self._state = state
+        self.max_writes = max_writes
+        self.window_seconds = window_seconds
+
+    def tripped(self, account: str) -> CircuitState | None:
+        """The trip record, or None when the breaker is closed."""
+        return self._state.get_record(account_pk(account), CIRCUIT_SK, CircuitState)
+
+    def record_write(self, account: str) -> int:
+        """Count one order write; trips the breaker (and raises) when the window's limit is exceeded."""
+        now = self._state.clock()
+        window = int(now.timestamp()) // self.window_seconds * self.window_seconds
+        response: Any = self._state.table.update_item(
+            Key={'pk': account_pk(account), 'sk': writes_sk(window)},
+            UpdateExpression='ADD writes :one SET expires_at = :exp',
+            ExpressionAttributeValues={':one': 1, ':exp': window + 2 * self.window_seconds + 86400},
+            ReturnValues='UPDATED_NEW',
+        )
+        count = int(response['Attributes']['writes'])
+        if count > self.max_writes:
+            reason = (
+                f'{count} order writes within {self.window_seconds // 60} minutes '
+                f'(limit {self.max_writes}); writes stay blocked until someone resets the breaker'
+            )
+            self.trip(account, reason)
+            raise WritesBlockedError(f'circuit breaker tripped for account {account}: {reason}')
+        return count
+
+    def trip(self, account: str, reason: str) -> None:
+        """Open the breaker."""
+        record = CircuitState(account=account, tripped_at=self._state.clock(), reason=reason)
+        self._state.put_record(account_pk(account), CIRCUIT_SK, record)
+
+    def reset(self, account: str) -> None:
+        """Close the breaker (a person decided writes may resume)."""
+        self._state.table.delete_item(Key={'pk': account_pk(account), 'sk': CIRCUIT_SK})

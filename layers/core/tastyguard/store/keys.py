@@ -1,0 +1,66 @@
+"""Key layout of the state table (see ``docs/storage.md``).
+
+Everything about one account lives under ``pk = ACCOUNT#<number>`` so a run reads and writes a single
+partition; process-wide items (token lock and breaker) live under ``pk = GLOBAL``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+GLOBAL_PK = 'GLOBAL'
+
+
+def account_pk(account: str) -> str:
+    """Partition of one broker account."""
+    return f'ACCOUNT#{account}'
+
+
+LEASE_SK = 'LEASE'
+SNAPSHOT_SK = 'SNAPSHOT#LATEST'
+CIRCUIT_SK = 'CIRCUIT'
+
+
+def snapshot_history_sk(taken_at: datetime) -> str:
+    """A dated copy of a position snapshot (kept for a while, then expired by TTL)."""
+    return f'SNAPSHOT#{taken_at.isoformat()}'
+
+
+def order_sk(order_id: int) -> str:
+    """One order in the ledger; zero-padded so the sort key orders like the id."""
+    return f'ORDER#{order_id:015d}'
+
+
+def intent_sk(external_identifier: str) -> str:
+    """The intent recorded before an order write, keyed by the order's external identifier."""
+    return f'INTENT#{external_identifier}'
+
+
+def run_sk(started_at: datetime, job: str, run_id: str) -> str:
+    """A job run; sorts by start time."""
+    return f'RUN#{started_at.isoformat()}#{job}#{run_id}'
+
+
+def alert_sk(dedupe_key: str) -> str:
+    """Notification state of one problem (for de-duplication)."""
+    return f'ALERT#{dedupe_key}'
+
+
+def writes_sk(window_start: int) -> str:
+    """Order-write counter of one circuit-breaker window (epoch seconds of the window start)."""
+    return f'WRITES#{window_start}'
+
+
+def high_water_sk(symbol: str) -> str:
+    """The trailing-stop high-water mark of one position."""
+    return f'HWM#{symbol}'
+
+
+def token_lock_sk(environment: str) -> str:
+    """The single-flight lock for refreshing the shared access token of one broker environment."""
+    return f'TOKEN#{environment}#LOCK'
+
+
+def token_breaker_sk(environment: str) -> str:
+    """The re-authorization breaker of one broker environment."""
+    return f'TOKEN#{environment}#BREAKER'

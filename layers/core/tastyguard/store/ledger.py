@@ -1,0 +1,85 @@
+"""The order ledger: what tastyguard last knew about every order of an account.
+
+``reconcile_orders`` compares the broker's orders with the ledger to see what changed since the last run
+(fills, partial fills, cancels and by whom, rejections, expirations). Working orders are kept until they
+end; terminal orders expire from the table a couple of weeks after they ended.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+
+from tastyguard.store.keys import account_pk, order_sk
+from tastyguard.store.table import StateTable, to_record
+
+TERMINAL_TTL = timedelta(days=14)
+
+
+class LedgerEntry(BaseModel):
+    """One order as last seen (only what reconciliation and reporting need)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    account: str
+    order_id: int
+    status: str
+    ours: bool
+    symbol: str
+    underlying_symbol: str | None = None
+    order_type: str
+    action: str
+    quantity: Decimal
+    remaining_quantity: Decimal
+    filled_quantity: Decimal = Decimal(0)
+    stop_trigger: Decimal | None = None
+    price: Decimal | None = None
+    time_in_force: str | None = None
+    external_identifier: str | None = None
+    complex_order_id: int | None = None
+    replaces_order_id: int | None = None
+    replacing_order_id: int | None = None
+    cancelled_by: str | None = None
+    reject_reason: str | None = None
+    updated_at_ms: int = 0
+    terminal: bool = False
+    first_seen: datetime
+    last_seen: datetime
+
+
+class OrderLedger:
+    """Ledger entries of every account, in the state table."""
+
+    def __init__(self, state: StateTable) -> None:
+        self._state = state
+
+    def get(self, account: str, order_id: int) -> LedgerEntry | None:
+        """One entry, or None."""
+        return self._state.get_record(account_pk(account), order_sk(order_id), LedgerEntry)
+
+    def all(self, account: str) -> dict[int, LedgerEntry]:
+        """Every entry still kept for ``account``, by order id (expired-but-unswept items left out)."""
+        now = int(self._state.clock().timestamp())
+        entries: dict[int, LedgerEntry] = {}
+        for item in self._state.query_prefix(account_pk(account), 'ORDER#'):
+            expires = item.get('expires_at')
+            if expires is not None and int(str(expires)) < now:
+                continue
+            entry = to_record(item, LedgerEntry)
+            entries[entry.order_id] = entry
+        return entries
+
+    def save(self, entries: list[LedgerEntry]) -> None:
+        """Write (insert or overwrite) entries; terminal ones get an expiry."""
+        with self._state.table.batch_writer(overwrite_by_pkeys=['pk', 'sk']) as batch:
+            for entry in entries:
+                item = {
+                    **entry.model_dump(mode='json', exclude_none=True),
+                    'pk': account_pk(entry.account),
+                    'sk': order_sk(entry.order_id),
+                }
+                if entry.terminal:
+                    item['expires_at'] = self._state.expiry(TERMINAL_TTL)
+                batch.put_item(Item=item)

@@ -1,0 +1,82 @@
+"""Position snapshots: the last positions read from the broker, and how long positions have been absent.
+
+``sync_positions`` diffs the new read against the latest snapshot (opened / closed / changed). The
+``absent_counts`` let the planner cancel an orphaned stop only after its position was missing on two
+consecutive reads. A dated copy of every snapshot is kept for a month.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tastyguard.store.keys import SNAPSHOT_SK, account_pk, snapshot_history_sk
+from tastyguard.store.table import StateTable
+
+HISTORY_TTL = timedelta(days=35)
+
+
+class HeldPosition(BaseModel):
+    """One position as stored (signed quantity: negative = short)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    symbol: str
+    instrument_type: str
+    underlying_symbol: str | None = None
+    quantity: Decimal
+    average_open_price: Decimal | None = None
+    multiplier: Decimal = Decimal(1)
+    mark_price: Decimal | None = None
+
+
+class PositionSnapshot(BaseModel):
+    """The positions of one account at one read."""
+
+    model_config = ConfigDict(frozen=True)
+
+    account: str
+    taken_at: datetime
+    positions: list[HeldPosition] = Field(default_factory=list)
+    absent_counts: dict[str, int] = Field(default_factory=dict)
+    version: int = 0
+
+    def by_symbol(self) -> dict[str, HeldPosition]:
+        """Positions keyed by symbol."""
+        return {position.symbol: position for position in self.positions}
+
+
+class SnapshotConflictError(RuntimeError):
+    """Another writer saved a snapshot in between; re-read and try again."""
+
+
+class SnapshotStore:
+    """Latest snapshot per account plus dated history."""
+
+    def __init__(self, state: StateTable) -> None:
+        self._state = state
+
+    def latest(self, account: str) -> PositionSnapshot | None:
+        """The latest snapshot of ``account``, or None before the first read."""
+        return self._state.get_record(account_pk(account), SNAPSHOT_SK, PositionSnapshot)
+
+    def save(self, snapshot: PositionSnapshot) -> PositionSnapshot:
+        """Store ``snapshot`` as the latest (optimistic: only over the version it was derived from)."""
+        stored = snapshot.model_copy(update={'version': snapshot.version + 1})
+        pk = account_pk(snapshot.account)
+        try:
+            self._state.put_record(
+                pk,
+                SNAPSHOT_SK,
+                stored,
+                ConditionExpression='attribute_not_exists(pk) OR version = :v',
+                ExpressionAttributeValues={':v': snapshot.version},
+            )
+        except Exception as error:
+            if self._state.is_conditional_failure(error):
+                raise SnapshotConflictError(f'snapshot of {snapshot.account} changed while this run worked') from None
+            raise
+        self._state.put_record(pk, snapshot_history_sk(snapshot.taken_at), stored, ttl=HISTORY_TTL)
+        return stored
