@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tastyguard.config.models import Severity
 
-class Severity(enum.StrEnum):
-    """How urgently a person should look."""
-
-    INFO = 'info'
-    WARNING = 'warning'
-    CRITICAL = 'critical'
-
-    @property
-    def rank(self) -> int:
-        """Ordering: info < warning < critical."""
-        return {'info': 0, 'warning': 1, 'critical': 2}[self.value]
+__all__ = ['Notice', 'NoticeSection', 'Severity']
 
 
 class NoticeSection(BaseModel):
