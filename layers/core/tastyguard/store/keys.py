@@ -64,3 +64,11 @@ def token_lock_sk(environment: str) -> str:
 def token_breaker_sk(environment: str) -> str:
     """The re-authorization breaker of one broker environment."""
     return f'TOKEN#{environment}#BREAKER'
+
+
+INSTRUMENTS_PK = 'INSTRUMENTS'
+
+
+def instrument_sk(instrument_type: str, symbol: str) -> str:
+    """A cached tick schedule (instrument data changes rarely; it is re-read weekly)."""
+    return f'{instrument_type}#{symbol}'

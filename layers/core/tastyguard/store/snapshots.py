@@ -2,7 +2,8 @@
 
 ``sync_positions`` diffs the new read against the latest snapshot (opened / closed / changed). The
 ``absent_counts`` let the planner cancel an orphaned stop only after its position was missing on two
-consecutive reads. A dated copy of every snapshot is kept for a month.
+consecutive reads; ``human_cancels`` remember where a person cancelled one of tastyguard's stops (until that
+position changes). A dated copy of every snapshot is kept for a month.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class PositionSnapshot(BaseModel):
     taken_at: datetime
     positions: list[HeldPosition] = Field(default_factory=list)
     absent_counts: dict[str, int] = Field(default_factory=dict)
+    human_cancels: dict[str, Decimal] = Field(default_factory=dict)  # symbol → position quantity at the cancel
     version: int = 0
 
     def by_symbol(self) -> dict[str, HeldPosition]:

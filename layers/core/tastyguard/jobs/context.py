@@ -1,0 +1,91 @@
+"""Everything a job run works with, passed in (no globals): config, broker, stores, notifier, clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from tastyguard.config.models import Mode, TastyguardConfig
+from tastyguard.jobs.ports import Broker
+from tastyguard.notify.ports import Notifier
+from tastyguard.store.alerts import AlertStateStore
+from tastyguard.store.control import CircuitBreaker, KillSwitch
+from tastyguard.store.highwater import HighWaterStore
+from tastyguard.store.instruments import InstrumentCache
+from tastyguard.store.intents import IntentStore
+from tastyguard.store.ledger import OrderLedger
+from tastyguard.store.runs import RunStore
+from tastyguard.store.snapshots import SnapshotStore
+from tastyguard.store.table import StateTable
+
+if TYPE_CHECKING:
+    from mypy_boto3_ssm import SSMClient
+
+
+@dataclass(frozen=True)
+class Stores:
+    """The repositories of one state table."""
+
+    state: StateTable
+    intents: IntentStore
+    ledger: OrderLedger
+    snapshots: SnapshotStore
+    runs: RunStore
+    alerts: AlertStateStore
+    high_water: HighWaterStore
+    instruments: InstrumentCache
+    breaker: CircuitBreaker
+    kill_switch: KillSwitch
+
+    @classmethod
+    def on(cls, state: StateTable, ssm: SSMClient, config: TastyguardConfig, kill_switch_parameter: str) -> Stores:
+        """All repositories over ``state`` with the configured safety limits."""
+        return cls(
+            state=state,
+            intents=IntentStore(state),
+            ledger=OrderLedger(state),
+            snapshots=SnapshotStore(state),
+            runs=RunStore(state),
+            alerts=AlertStateStore(state),
+            high_water=HighWaterStore(state),
+            instruments=InstrumentCache(state),
+            breaker=CircuitBreaker(
+                state,
+                max_writes=config.safety.max_order_writes,
+                window_seconds=config.safety.window_minutes * 60,
+            ),
+            kill_switch=KillSwitch(ssm, kill_switch_parameter),
+        )
+
+
+@dataclass
+class JobContext:
+    """One process's collaborators for running jobs.
+
+    ``owner`` names who holds account leases (``lambda:<request id>``, ``cli:<user>``). ``mode_override``
+    lets a person at the CLI choose a mode for one run; events never can.
+    """
+
+    config: TastyguardConfig
+    broker: Broker
+    stores: Stores
+    notifier: Notifier
+    owner: str
+    clock: Callable[[], datetime]
+    mode_override: Mode | None = None
+    lease_duration: timedelta = timedelta(minutes=4)
+    ambiguous_grace: timedelta = timedelta(seconds=60)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def environment(self) -> str:
+        """The broker environment every record and message is stamped with."""
+        return self.config.environment.value
+
+    def mode_for(self, account: str) -> Mode:
+        """The effective mode of ``account`` for this run."""
+        if self.mode_override is not None:
+            return self.mode_override
+        return self.config.mode_for(self.config.account(account))

@@ -1,0 +1,86 @@
+"""``digest``: the daily summary — positions and coverage, money at risk without a stop, what tastyguard did
+in the last day, and what is waiting for the user. Reads the broker (no writes) and the stores."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from decimal import Decimal
+
+from tastyguard.config.models import Severity
+from tastyguard.engine.actions import CoverageStatus
+from tastyguard.jobs.context import JobContext
+from tastyguard.jobs.ensure_stops import plan_account
+from tastyguard.jobs.invocation import JobInvocation
+from tastyguard.jobs.notices import account_label
+from tastyguard.jobs.outcome import DONE, Outcome, summarise_coverage
+from tastyguard.notify.notice import Notice, NoticeSection
+
+ALERT_KINDS: frozenset[str] = frozenset()
+_WRITES = ('place', 'replace', 'cancel')
+
+
+def digest(ctx: JobContext, invocation: JobInvocation, account: str, run_id: str) -> Outcome:
+    """Build the account's daily digest (published by the runner)."""
+    mode = ctx.mode_for(account)
+    outcome = Outcome(mode=mode.value)
+    plan, _ = plan_account(ctx, account, invocation.salt(run_id), outcome)
+    positions, protected, unprotected, at_risk = summarise_coverage(plan, [], applied=False)
+    outcome.positions, outcome.protected, outcome.unprotected, outcome.money_at_risk = (
+        positions,
+        protected,
+        unprotected,
+        at_risk,
+    )
+    since = ctx.clock() - timedelta(days=1)
+    done: Counter[str] = Counter()
+    failed: list[str] = []
+    for run in ctx.stores.runs.recent(account, limit=500):
+        if run.started_at < since:
+            break
+        for row in run.actions:
+            if row.get('kind') in _WRITES:
+                if row.get('result') in DONE:
+                    done[str(row['kind'])] += 1
+                elif row.get('result') not in ('planned', 'dry_run_ok', 'would_cancel', 'deferred'):
+                    failed.append(
+                        f'{row.get("symbol")}: {row.get("kind")} {row.get("result")} ({row.get("detail", "")})'
+                    )
+    waiting = [
+        f'[{record.severity}] {record.message}'
+        for record in sorted(ctx.stores.alerts.all(account).values(), key=lambda r: r.first_seen)
+        if record.open and record.kind != 'shadow'
+    ]
+    coverage_lines = [
+        f'{cover.symbol}: {cover.quantity:+} — {cover.status.value}'
+        + (
+            f', {cover.unprotected_now} without a stop ({cover.money_at_risk_now:,.2f} at risk)'
+            if cover.unprotected_now and cover.status is not CoverageStatus.HANDS_OFF
+            else ''
+        )
+        for cover in plan.coverage
+    ]
+    outcome.notice = Notice(
+        kind='digest',
+        severity=Severity.WARNING if unprotected or waiting else Severity.INFO,
+        title=f'Daily digest: {protected} of {positions} positions protected'
+        + (f', {at_risk:,.2f} at risk' if at_risk > Decimal(0) else ''),
+        environment=ctx.environment,
+        mode=mode.value,
+        account=account_label(ctx, account),
+        summary=f'{positions} positions, {protected} fully protected, {unprotected} without a full stop.',
+        sections=[
+            NoticeSection(title='Positions and coverage', lines=coverage_lines),
+            NoticeSection(
+                title='What tastyguard did in the last 24 hours',
+                lines=[f'{count} {kind}{"s" if count > 1 else ""}' for kind, count in sorted(done.items())] + failed
+                or ['nothing'],
+            ),
+            NoticeSection(title='Waiting for you', lines=waiting or ['nothing']),
+        ],
+        run_id=run_id,
+        created_at=ctx.clock(),
+    )
+    if not ctx.config.notifications.digest:
+        outcome.notice = None
+    return outcome

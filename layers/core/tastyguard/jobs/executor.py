@@ -1,0 +1,293 @@
+"""Applying a plan at the broker, per mode, with an intent recorded before every write.
+
+* ``observe``: nothing is sent; every write is reported as planned.
+* ``shadow``: every intended order is dry-run at the broker (``/orders/dry-run``); the result is what live
+  mode would have done. Nothing is submitted.
+* ``live``: writes pass the gate (kill switch, circuit breaker), are recorded as intents, then sent.
+
+An ambiguous write (timeout, dropped connection, 5xx) is looked up by its external identifier at once; if
+the broker does not show it yet, the symbol gets no further writes this run and the next run resolves the
+intent before anything is sent again. A retry of the same run derives the same identifiers, finds the
+intents it already wrote, and never sends twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from tastyguard.broker import builders
+from tastyguard.broker import models as wire
+from tastyguard.broker.errors import AmbiguousOrderError, BrokerError, OrderRejectedError, ReauthorizationRequired
+from tastyguard.config.models import Mode
+from tastyguard.engine.actions import Action, Alert, CancelOrder, PlaceStop, Plan, ReplaceStop, Report, StopSpec
+from tastyguard.jobs.context import JobContext
+from tastyguard.jobs.gate import WriteGate
+from tastyguard.jobs.orders import new_order
+from tastyguard.jobs.reading import AccountRead
+from tastyguard.jobs.results import ActionResult
+from tastyguard.store.intents import Intent, IntentOperation, IntentState
+from tastyguard.ticks import TickLike
+
+logger = logging.getLogger('tastyguard.jobs')
+
+_TERMINAL = {'Cancelled', 'Filled', 'Expired', 'Rejected', 'Removed', 'Partially Removed'}
+
+
+def describe(action: Action) -> ActionResult:
+    """An action as a result row, before anything happened."""
+    if isinstance(action, PlaceStop | ReplaceStop):
+        spec = action.spec
+        return ActionResult(
+            kind='place' if isinstance(action, PlaceStop) else 'replace',
+            symbol=action.symbol,
+            quantity=spec.quantity,
+            stop_trigger=spec.stop_trigger,
+            limit_price=spec.limit_price,
+            order_type=spec.order_type.value,
+            action=spec.legs[0].action.value,
+            reason=action.reason,
+            result='planned',
+            order_id=action.order_id if isinstance(action, ReplaceStop) else None,
+            external_identifier=spec.external_identifier,
+        )
+    if isinstance(action, CancelOrder):
+        return ActionResult(
+            kind='cancel', symbol=action.symbol, reason=action.reason, result='planned', order_id=action.order_id
+        )
+    if isinstance(action, Alert):
+        return ActionResult(
+            kind='alert', symbol=action.symbol, reason=action.reason, result='raised', severity=action.severity.value
+        )
+    return ActionResult(
+        kind='report', symbol=action.symbol, reason=action.reason, result='left alone', order_id=action.order_id
+    )
+
+
+def _done(row: ActionResult, result: str, *, detail: str | None = None, order_id: str | None = None) -> ActionResult:
+    update: dict[str, object] = {'result': result}
+    if detail is not None:
+        update['detail'] = detail
+    if order_id is not None:
+        update['order_id'] = order_id
+    return row.model_copy(update=update)
+
+
+class Executor:
+    """Applies one account's plan in one run."""
+
+    def __init__(
+        self, ctx: JobContext, account: str, *, mode: Mode, run_id: str, read: AccountRead, blocked: set[str]
+    ) -> None:
+        self._ctx = ctx
+        self._account = account
+        self.mode = mode
+        self._run_id = run_id
+        self._read = read
+        self.blocked = blocked
+        self.gate = WriteGate(ctx, account, mode)
+
+    def execute(self, plan: Plan) -> list[ActionResult]:
+        """Every action of ``plan`` with its outcome (raises ReauthorizationRequired at once)."""
+        return [self._one(action) for action in plan.actions]
+
+    def _one(self, action: Action) -> ActionResult:
+        row = describe(action)
+        if isinstance(action, Alert | Report):
+            return row
+        if action.symbol in self.blocked:
+            return _done(
+                row, 'deferred', detail='an earlier order write for this symbol is still unresolved at the broker'
+            )
+        if self.mode is Mode.OBSERVE:
+            return row
+        if isinstance(action, CancelOrder):
+            return self._shadow_cancel(row) if self.mode is Mode.SHADOW else self._cancel(action, row)
+        try:
+            order = new_order(action.spec, self._ticks(action.spec))
+        except builders.InvalidOrderError as error:
+            logger.error('refusing to send an invalid order for %s: %s', action.symbol, error)
+            return _done(row, 'invalid', detail=f'not sent: {error}')
+        if self.mode is Mode.SHADOW:
+            return self._dry_run(action, order, row)
+        return self._send(action, order, row)
+
+    def _ticks(self, spec: StopSpec) -> Sequence[TickLike] | None:
+        view = self._read.instruments.get(spec.legs[0].symbol)
+        if view is None:
+            return None
+        return view.spread_ticks or view.ticks if len(spec.legs) > 1 else view.ticks
+
+    # -- shadow ------------------------------------------------------------------------------------------
+    def _dry_run(self, action: PlaceStop | ReplaceStop, order: wire.NewOrder, row: ActionResult) -> ActionResult:
+        broker = self._ctx.broker
+        try:
+            if isinstance(action, ReplaceStop):
+                response = broker.dry_run_replace_order(self._account, int(action.order_id), order)
+            else:
+                response = broker.dry_run_order(self._account, order)
+        except ReauthorizationRequired:
+            raise
+        except OrderRejectedError as error:
+            return _done(
+                row, 'dry_run_rejected', detail=f'the broker would reject it: {", ".join(error.codes) or error}'
+            )
+        except BrokerError as error:
+            return _done(row, 'dry_run_failed', detail=f'dry-run failed: {error}')
+        warnings = '; '.join(f'{w.code}: {w.message}' if w.code else str(w.message) for w in response.warnings)
+        return _done(row, 'dry_run_ok', detail=f'broker warnings: {warnings}' if warnings else None)
+
+    def _shadow_cancel(self, row: ActionResult) -> ActionResult:
+        return _done(row, 'would_cancel')
+
+    # -- live --------------------------------------------------------------------------------------------
+    def _intent(
+        self, key: str, operation: IntentOperation, symbol: str, request: dict[str, object], target: str | None
+    ) -> Intent:
+        now = self._ctx.clock()
+        return Intent(
+            account=self._account,
+            key=key,
+            operation=operation,
+            symbol=symbol,
+            request=request,
+            target_order_id=None if target is None else int(target),
+            run_id=self._run_id,
+            mode=self.mode.value,
+            environment=self._ctx.environment,
+            created_at=now,
+            updated_at=now,
+        )
+
+    def _send(self, action: PlaceStop | ReplaceStop, order: wire.NewOrder, row: ActionResult) -> ActionResult:
+        intents = self._ctx.stores.intents
+        replacing = isinstance(action, ReplaceStop)
+        key = action.spec.external_identifier
+        operation = IntentOperation.REPLACE if replacing else IntentOperation.PLACE
+        target = action.order_id if isinstance(action, ReplaceStop) else None
+        intent, created = intents.begin(self._intent(key, operation, action.symbol, order.to_wire(), target))
+        if not created:
+            outcome = self._earlier_attempt(intent, row)
+            if outcome is not None:
+                return outcome
+        blocked = self.gate.admit()
+        if blocked is not None:
+            intents.update(intent, IntentState.SKIPPED, error=blocked)
+            return _done(row, 'blocked', detail=blocked)
+        broker = self._ctx.broker
+        try:
+            if isinstance(action, ReplaceStop):
+                placed = broker.replace_order(self._account, int(action.order_id), order)
+            else:
+                placed = broker.place_order(self._account, order).order
+        except ReauthorizationRequired as error:
+            intents.update(intent, IntentState.REJECTED, error=str(error))
+            raise
+        except AmbiguousOrderError as error:
+            intents.update(intent, IntentState.AMBIGUOUS, error=str(error))
+            return self._resolve_now(intent, row)
+        except BrokerError as error:
+            intents.update(intent, IntentState.REJECTED, error=str(error))
+            codes = ', '.join(error.codes)
+            return _done(row, 'rejected', detail=f'the broker refused it ({codes or error.status}): {error.message}')
+        intents.update(intent, IntentState.SENT, order_id=placed.id)
+        return _done(row, 'replaced' if replacing else 'placed', order_id=str(placed.id))
+
+    def _earlier_attempt(self, intent: Intent, row: ActionResult) -> ActionResult | None:
+        """A retry of the same run met its own intent: never send twice. None means "send now"."""
+        if intent.state is IntentState.SENT:
+            return _done(
+                row, 'already_sent', order_id=str(intent.order_id), detail='sent by an earlier attempt of this run'
+            )
+        if intent.state is IntentState.REJECTED:
+            return _done(row, 'rejected', detail=f'an earlier attempt of this run was refused: {intent.error}')
+        if intent.state.unresolved:
+            return self._resolve_now(intent, row)
+        if intent.state is IntentState.SKIPPED:
+            return None  # never sent: safe to send now
+        return _done(
+            row, 'deferred', detail='an earlier attempt with this identifier was lost; the next run decides again'
+        )
+
+    def _resolve_now(self, intent: Intent, row: ActionResult) -> ActionResult:
+        """Look an ambiguous order up at once; block the symbol for this run if the broker does not show it."""
+        try:
+            found = self._ctx.broker.find_order_by_external_id(
+                self._account, intent.key, since=intent.created_at.date()
+            )
+        except BrokerError as error:
+            logger.warning('could not look up %s: %s', intent.key, error)
+            found = None
+        if found is not None and found.id is not None:
+            self._ctx.stores.intents.update(intent, IntentState.SENT, order_id=found.id)
+            done = 'replaced' if intent.operation is IntentOperation.REPLACE else 'placed'
+            return _done(
+                row, done, order_id=str(found.id), detail='confirmed by looking it up after the response was lost'
+            )
+        self.blocked.add(intent.symbol)
+        return _done(
+            row,
+            'ambiguous',
+            detail='the broker did not answer clearly and does not show the order yet; '
+            'nothing more is sent for this symbol until the next run has looked it up',
+        )
+
+    def _cancel(self, action: CancelOrder, row: ActionResult) -> ActionResult:
+        intents = self._ctx.stores.intents
+        key = f'cancel:{action.order_id}:{self._run_id}'
+        intent, _ = intents.begin(self._intent(key, IntentOperation.CANCEL, action.symbol, {}, action.order_id))
+        blocked = self.gate.admit()
+        if blocked is not None:
+            intents.update(intent, IntentState.SKIPPED, error=blocked)
+            return _done(row, 'blocked', detail=blocked)
+        try:
+            cancelled = self._ctx.broker.cancel_order(self._account, int(action.order_id))
+        except ReauthorizationRequired as error:
+            intents.update(intent, IntentState.REJECTED, error=str(error))
+            raise
+        except OrderRejectedError as error:
+            intents.update(intent, IntentState.REJECTED, error=str(error))
+            return _done(row, 'not_cancelled', detail=f'the broker says it can no longer be changed: {error.message}')
+        except AmbiguousOrderError as error:
+            intents.update(intent, IntentState.AMBIGUOUS, error=str(error))
+            return _done(row, 'ambiguous', detail='the cancel may not have arrived; the next run reads the order again')
+        except BrokerError as error:
+            intents.update(intent, IntentState.REJECTED, error=str(error))
+            return _done(row, 'rejected', detail=f'the broker refused the cancel: {error}')
+        intents.update(intent, IntentState.SENT, order_id=cancelled.id)
+        return _done(row, 'cancelled')
+
+
+def resolve_intents(ctx: JobContext, account: str) -> tuple[set[str], list[str]]:
+    """Settle every unresolved intent of ``account`` before planning.
+
+    Returns the symbols that must get no write this run (their earlier write is still unknown) and notes.
+    """
+    blocked: set[str] = set()
+    notes: list[str] = []
+    store = ctx.stores.intents
+    now = ctx.clock()
+    for intent in store.unresolved(account):
+        try:
+            if intent.operation is IntentOperation.CANCEL and intent.target_order_id is not None:
+                order = ctx.broker.get_order(account, intent.target_order_id)
+                gone = str(order.status) in _TERMINAL or str(order.status) == 'Cancel Requested'
+                store.update(intent, IntentState.SENT if gone else IntentState.NOT_FOUND, order_id=order.id)
+                continue
+            found = ctx.broker.find_order_by_external_id(account, intent.key, since=intent.created_at.date())
+        except BrokerError as error:
+            blocked.add(intent.symbol)
+            notes.append(
+                f'{intent.symbol or intent.key}: could not look up an earlier write ({error}); no writes this run'
+            )
+            continue
+        if found is not None and found.id is not None:
+            store.update(intent, IntentState.SENT, order_id=found.id)
+            notes.append(f'{intent.symbol or intent.key}: an earlier write was found at the broker (order {found.id})')
+        elif now - intent.updated_at >= ctx.ambiguous_grace:
+            store.update(intent, IntentState.NOT_FOUND, error='not at the broker after the grace period')
+            notes.append(f'{intent.symbol or intent.key}: an earlier write never reached the broker')
+        else:
+            blocked.add(intent.symbol or intent.key)
+            notes.append(f'{intent.symbol or intent.key}: an earlier write is not visible yet; no writes this run')
+    return blocked, notes

@@ -1,0 +1,150 @@
+"""One message per run and account, saying what the broker actually did and what needs a person.
+
+Alerts go through de-duplication (new, escalated, reminder, resolved). Order writes that happened are
+always reported (they are rare and they are the point); in shadow mode each intended order is announced
+once (de-duplicated like an alert) so a shadow run every five minutes does not repeat itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from tastyguard.config.models import Severity
+from tastyguard.jobs.context import JobContext
+from tastyguard.jobs.outcome import DONE
+from tastyguard.jobs.results import AccountRunResult, ActionResult
+from tastyguard.notify.dedupe import AlertCandidate, Triage, triage
+from tastyguard.notify.notice import Notice, NoticeSection
+
+_SHADOW = frozenset({'dry_run_ok', 'dry_run_rejected', 'dry_run_failed', 'would_cancel'})
+_WRITES = frozenset({'place', 'replace', 'cancel'})
+
+
+def action_line(row: ActionResult) -> str:
+    """``place AAPL: Sell to Close 100 Stop @ 160.65 → placed (order 123)``."""
+    what = ' '.join(
+        str(part)
+        for part in (
+            row.action,
+            row.quantity,
+            row.order_type,
+            f'@ {row.stop_trigger}' if row.stop_trigger is not None else None,
+            f'limit {row.limit_price}' if row.limit_price is not None else None,
+        )
+        if part is not None
+    )
+    order = f' (order {row.order_id})' if row.order_id else ''
+    detail = f' — {row.detail}' if row.detail else ''
+    target = f'{row.symbol}: {what}' if what else f'{row.symbol}'
+    return f'{row.kind} {target} → {row.result}{order}{detail}'
+
+
+def shadow_candidates(account: str, actions: Sequence[ActionResult]) -> list[AlertCandidate]:
+    """Shadow-mode intentions as de-duplicated info alerts."""
+    return [
+        AlertCandidate(
+            dedupe_key=f'shadow:{account}:{row.kind}:{row.symbol}:{row.quantity}:{row.stop_trigger}:{row.order_id}',
+            kind='shadow',
+            severity=Severity.WARNING if row.result == 'dry_run_rejected' else Severity.INFO,
+            message=f'would {action_line(row)}',
+            symbol=row.symbol,
+        )
+        for row in actions
+        if row.kind in _WRITES and row.result in _SHADOW
+    ]
+
+
+def decide(ctx: JobContext, account: str, candidates: Sequence[AlertCandidate], scope_kinds: frozenset[str]) -> Triage:
+    """Run de-duplication against the stored alert records and store the outcome."""
+    records = ctx.stores.alerts.all(account)
+    minutes = ctx.config.notifications.realert_after_minutes
+    result = triage(
+        account, candidates, records, now=ctx.clock(), repeat_after=timedelta(minutes=minutes), scope_kinds=scope_kinds
+    )
+    ctx.stores.alerts.save(result.records)
+    return result
+
+
+def build_notice(
+    ctx: JobContext, result: AccountRunResult, decided: Triage, events: Sequence[str] = ()
+) -> Notice | None:
+    """The run's message, or None when there is nothing a person needs to hear."""
+    minimum = ctx.config.notifications.min_severity.rank
+    executed = [row for row in result.actions if row.kind in _WRITES and row.result in DONE | {'already_sent'}]
+    failed = [row for row in result.actions if row.kind in _WRITES and row.result not in DONE | _SHADOW | {'planned'}]
+    shadow = [c for c in decided.send if c.kind == 'shadow']
+    urgent = [c for c in [*decided.send, *decided.reminders] if c.kind != 'shadow' and c.severity.rank >= minimum]
+    resolved = [r for r in decided.resolved if r.kind != 'shadow'] if minimum == 0 else []
+    errors = list(result.errors)
+    events = list(events) if minimum == 0 else []
+    if not (executed or failed or shadow or urgent or resolved or errors or events):
+        return None
+    sections: list[NoticeSection] = []
+    if executed or failed:
+        sections.append(
+            NoticeSection(title='What the broker did', lines=[action_line(r) for r in [*executed, *failed]])
+        )
+    if shadow:
+        sections.append(
+            NoticeSection(title='What live mode would do (nothing was submitted)', lines=[c.message for c in shadow])
+        )
+    if urgent:
+        sections.append(NoticeSection(title='Needs you', lines=[f'[{c.severity}] {c.message}' for c in urgent]))
+    if resolved:
+        sections.append(NoticeSection(title='Resolved', lines=[r.message for r in resolved]))
+    if events:
+        sections.append(NoticeSection(title='What changed', lines=events))
+    if errors:
+        sections.append(NoticeSection(title='Problems', lines=errors))
+    severities = [c.severity for c in [*urgent, *shadow]]
+    if failed or errors:
+        severities.append(Severity.CRITICAL if failed else Severity.WARNING)
+    severity = max(severities, key=lambda s: s.rank, default=Severity.INFO)
+    return Notice(
+        kind=result.job,
+        severity=severity,
+        title=_title(result, executed, failed, urgent, shadow),
+        environment=result.environment,
+        mode=result.mode,
+        account=account_label(ctx, result.account),
+        summary=f'{result.positions} positions, {result.protected} protected, {result.unprotected} without a full stop'
+        + (f', {result.money_at_risk:,.2f} at risk' if result.unprotected else ''),
+        sections=sections,
+        run_id=result.run_id,
+        created_at=ctx.clock(),
+    )
+
+
+def account_label(ctx: JobContext, account: str) -> str:
+    """The account as people know it (nickname and number)."""
+    try:
+        nickname = ctx.config.account(account).nickname
+    except KeyError:
+        nickname = None
+    return f'{nickname} ({account})' if nickname else account
+
+
+def _title(
+    result: AccountRunResult,
+    executed: Sequence[ActionResult],
+    failed: Sequence[ActionResult],
+    urgent: Sequence[AlertCandidate],
+    shadow: Sequence[AlertCandidate],
+) -> str:
+    parts: list[str] = []
+    placed = sum(1 for r in executed if r.kind == 'place')
+    replaced = sum(1 for r in executed if r.kind == 'replace')
+    cancelled = sum(1 for r in executed if r.kind == 'cancel')
+    for count, word in ((placed, 'placed'), (replaced, 'resized'), (cancelled, 'cancelled')):
+        if count:
+            parts.append(f'{count} stop{"s" if count > 1 else ""} {word}')
+    if failed:
+        parts.append(f'{len(failed)} order write{"s" if len(failed) > 1 else ""} failed')
+    if shadow:
+        parts.append(f'{len(shadow)} order{"s" if len(shadow) > 1 else ""} would be sent')
+    if urgent:
+        parts.append(f'{len(urgent)} need{"s" if len(urgent) == 1 else ""} you')
+    if result.errors and not parts:
+        parts.append('the run had problems')
+    return f'{result.job.replace("_", " ")}: ' + (', '.join(parts) or 'update')

@@ -1,0 +1,151 @@
+"""Reading one account from the broker: positions, working orders, quotes, tick schedules.
+
+Positions and orders are essential: if either read fails the caller skips the account's cycle (missing
+data is never read as "flat"). Quotes and instruments are not: without a quote the planner places nothing
+for that position and raises an alert; without an instrument the coarsest valid tick schedule is used
+(every price on it is also valid on the finer ones), or the position is left to the planner's alert.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tastyguard.broker import models as wire
+from tastyguard.broker.errors import BrokerError, NotFoundError
+from tastyguard.engine.types import EQUITY_TICKS, Holding, InstrumentType, InstrumentView, QuoteView, WorkingOrder
+from tastyguard.jobs import mapping
+from tastyguard.jobs.ports import Broker
+from tastyguard.store.instruments import InstrumentCache
+from tastyguard.ticks import Tick
+
+logger = logging.getLogger('tastyguard.jobs')
+
+COARSE_OPTION_TICKS = (Tick(Decimal('0.05'), Decimal(3)), Tick(Decimal('0.10')))
+"""The non-penny option schedule: valid at every venue, so the safe fallback when instrument data is missing."""
+
+_QUOTE_TYPES = {
+    InstrumentType.EQUITY: wire.InstrumentType.EQUITY,
+    InstrumentType.EQUITY_OPTION: wire.InstrumentType.EQUITY_OPTION,
+    InstrumentType.FUTURE: wire.InstrumentType.FUTURE,
+    InstrumentType.FUTURE_OPTION: wire.InstrumentType.FUTURE_OPTION,
+}
+
+
+@dataclass(frozen=True)
+class AccountRead:
+    """One consistent look at an account."""
+
+    positions: list[wire.Position]
+    orders: list[wire.Order]
+    holdings: list[Holding]
+    working: list[WorkingOrder]
+    quotes: dict[str, QuoteView]
+    instruments: dict[str, InstrumentView]
+    notes: tuple[str, ...] = ()
+
+
+def read_positions(broker: Broker, account: str) -> tuple[list[wire.Position], list[Holding]]:
+    """Positions (raises on failure: the caller must skip the cycle)."""
+    positions = [position for position in broker.positions(account) if position.signed_quantity != 0]
+    return positions, [mapping.holding(position) for position in positions]
+
+
+def read_quotes(broker: Broker, holdings: Iterable[Holding]) -> tuple[dict[str, QuoteView], list[str]]:
+    """Quotes for every position, in batches of 100 (a failure leaves them out and says so)."""
+    return quotes_for(broker, ((holding.symbol, holding.instrument_type) for holding in holdings))
+
+
+def quotes_for(broker: Broker, symbols: Iterable[tuple[str, InstrumentType]]) -> tuple[dict[str, QuoteView], list[str]]:
+    """Quotes for ``(symbol, instrument type)`` pairs, in batches of 100 (a failure leaves them out)."""
+    by_type: dict[wire.InstrumentType | str, list[str]] = defaultdict(list)
+    for symbol, instrument_type in symbols:
+        kind = _QUOTE_TYPES.get(instrument_type)
+        if kind is not None:
+            by_type[kind].append(symbol)
+    if not by_type:
+        return {}, []
+    try:
+        quotes = broker.quotes(by_type)
+    except BrokerError as error:
+        logger.warning('quotes unavailable: %s', error)
+        return {}, [f'quotes unavailable ({error}); no stop is placed without a current price']
+    return {quote.symbol: mapping.quote_view(quote) for quote in quotes}, []
+
+
+def _fetch_schedule(broker: Broker, holding: Holding) -> tuple[tuple[Tick, ...], bool] | None:
+    kind = holding.instrument_type
+    if kind is InstrumentType.EQUITY:
+        equity = broker.equity(holding.symbol)
+        return mapping.ticks(equity.price_ticks()) if equity.tick_sizes else EQUITY_TICKS, bool(equity.is_closing_only)
+    if kind is InstrumentType.EQUITY_OPTION:
+        underlying = broker.equity(holding.underlying_symbol)
+        schedule = (
+            mapping.ticks(underlying.option_price_ticks()) if underlying.option_tick_sizes else COARSE_OPTION_TICKS
+        )
+        return schedule, bool(underlying.is_options_closing_only)
+    if kind is InstrumentType.FUTURE:
+        future = broker.future(holding.symbol)
+        if not (future.tick_sizes or future.tick_size):
+            return None
+        return mapping.ticks(future.price_ticks()), bool(future.is_closing_only)
+    return None
+
+
+def _fallback(holding: Holding) -> tuple[Tick, ...] | None:
+    if holding.instrument_type is InstrumentType.EQUITY:
+        return EQUITY_TICKS
+    if holding.instrument_type is InstrumentType.EQUITY_OPTION:
+        return COARSE_OPTION_TICKS
+    return None
+
+
+def read_instruments(
+    broker: Broker, cache: InstrumentCache, holdings: Iterable[Holding]
+) -> tuple[dict[str, InstrumentView], list[str]]:
+    """Tick schedules of every position (cached for a week across processes)."""
+    views: dict[str, InstrumentView] = {}
+    notes: list[str] = []
+    for holding in holdings:
+        kind = holding.instrument_type.value
+        cached = cache.get(kind, holding.symbol)
+        if cached is not None:
+            views[holding.symbol] = InstrumentView(holding.symbol, cached.schedule(), closing_only=cached.closing_only)
+            continue
+        try:
+            fetched = _fetch_schedule(broker, holding)
+        except NotFoundError:
+            fetched = None
+        except BrokerError as error:
+            logger.warning('instrument %s unavailable: %s', holding.symbol, error)
+            fetched = None
+        if fetched is not None:
+            schedule, closing_only = fetched
+            cache.put(kind, holding.symbol, schedule, closing_only=closing_only)
+            views[holding.symbol] = InstrumentView(holding.symbol, schedule, closing_only=closing_only)
+            continue
+        fallback = _fallback(holding)
+        if fallback is not None:
+            views[holding.symbol] = InstrumentView(holding.symbol, fallback)
+            notes.append(f'{holding.symbol}: instrument data unavailable; using the coarsest valid tick schedule')
+    return views, notes
+
+
+def read_account(broker: Broker, cache: InstrumentCache, account: str) -> AccountRead:
+    """Positions and live orders (essential), then quotes and instruments (best effort)."""
+    positions, holdings = read_positions(broker, account)
+    orders = broker.live_orders(account)
+    quotes, quote_notes = read_quotes(broker, holdings)
+    instruments, instrument_notes = read_instruments(broker, cache, holdings)
+    return AccountRead(
+        positions=positions,
+        orders=orders,
+        holdings=holdings,
+        working=mapping.working_orders(orders),
+        quotes=quotes,
+        instruments=instruments,
+        notes=(*quote_notes, *instrument_notes),
+    )

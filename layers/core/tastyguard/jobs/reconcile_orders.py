@@ -1,0 +1,162 @@
+"""``reconcile_orders``: compare the broker's orders with the ledger, classify what changed, fix what is safe.
+
+What it notices, per order since the last run: fills and partial fills, cancels (and by whom: tastyguard,
+a person, or the broker), rejections, expirations, and tastyguard stop-limits that triggered but did not
+fill. Orders that dropped off ``/orders/live`` are looked up one by one (a bounded number per run).
+
+What it fixes itself: ambiguous writes are settled by looking them up, and when one of tastyguard's stops
+ended without a fill and without a person's hand (the broker cancelled, rejected or expired it), the
+account's protection is re-planned and applied right away under the same lease (``ensure_stops``). Everything
+else is reported: a person's cancel is remembered and respected per ``on_human_cancel``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tastyguard.broker import models as wire
+from tastyguard.broker.errors import BrokerError, NotFoundError
+from tastyguard.config.models import Severity
+from tastyguard.jobs import mapping, tracking
+from tastyguard.jobs.context import JobContext
+from tastyguard.jobs.ensure_stops import ensure_stops
+from tastyguard.jobs.executor import resolve_intents
+from tastyguard.jobs.invocation import JobInvocation
+from tastyguard.jobs.outcome import Outcome
+from tastyguard.jobs.reading import quotes_for
+from tastyguard.notify.dedupe import AlertCandidate
+from tastyguard.store.intents import Intent
+from tastyguard.store.ledger import LedgerEntry
+from tastyguard.store.snapshots import PositionSnapshot
+
+ALERT_KINDS = frozenset({'stop_filled', 'partial_fill', 'stop_cancelled', 'rejected', 'expired', 'triggered_unfilled'})
+MAX_LOOKUPS = 25
+"""Orders looked up one by one per run (the rest wait for the next run)."""
+
+
+def _fills(order: wire.Order) -> tuple[Decimal, Decimal | None]:
+    quantity = sum((fill.quantity for leg in order.legs for fill in leg.fills), Decimal(0))
+    value = sum((fill.quantity * fill.fill_price for leg in order.legs for fill in leg.fills), Decimal(0))
+    return quantity, (value / quantity if quantity else None)
+
+
+def _describe(order: wire.Order) -> str:
+    leg = order.legs[0]
+    trigger = f' @ {order.stop_trigger}' if order.stop_trigger is not None else ''
+    owner = 'tastyguard' if tracking.is_ours(order) else "the person's"
+    return f'{owner} {order.order_type} {leg.action} {leg.quantity} {leg.symbol}{trigger} (order {order.id})'
+
+
+class _Reconciler:
+    def __init__(self, ctx: JobContext, account: str, outcome: Outcome) -> None:
+        self.ctx = ctx
+        self.account = account
+        self.outcome = outcome
+        self.reprotect = False
+        self.person_cancels: dict[str, str] = {}
+
+    def alert(self, kind: str, severity: Severity, order: wire.Order, text: str) -> None:
+        symbol = order.legs[0].symbol
+        key = f'{kind}:{self.account}:{order.id}'
+        self.outcome.alerts.append(AlertCandidate(key, kind, severity, text, symbol))
+        self.outcome.events.append(text)
+
+    def classify(self, order: wire.Order, before: LedgerEntry, intents: list[Intent]) -> None:
+        status = str(order.status)
+        ours = tracking.is_ours(order)
+        filled, price = _fills(order)
+        what = _describe(order)
+        at = f' at {price:.4f}'.rstrip('0').rstrip('.') if price is not None else ''
+        if status == 'Filled' and before.status != 'Filled':
+            self.alert('stop_filled', Severity.WARNING if ours else Severity.INFO, order, f'filled{at}: {what}')
+        elif filled > before.filled_quantity and status in tracking.WORKING:
+            self.alert('partial_fill', Severity.WARNING, order, f'partially filled ({filled} so far){at}: {what}')
+        elif status == 'Cancelled' and before.status != 'Cancelled' and ours:
+            who = tracking.cancelled_by(order, intents)
+            if who == 'person':
+                self.person_cancels[order.legs[0].symbol] = what
+                self.alert('stop_cancelled', Severity.WARNING, order, f'a person cancelled {what}')
+            elif who == 'broker':
+                self.reprotect = True
+                self.alert('stop_cancelled', Severity.WARNING, order, f'the broker cancelled {what}; re-protecting')
+        elif status == 'Rejected' and before.status != 'Rejected' and ours:
+            self.reprotect = True
+            reason = f': {order.reject_reason}' if order.reject_reason else ''
+            self.alert('rejected', Severity.CRITICAL, order, f'the broker rejected {what}{reason}')
+        elif status == 'Expired' and before.status != 'Expired' and ours:
+            self.reprotect = True
+            self.alert('expired', Severity.WARNING, order, f'{what} expired; re-protecting')
+
+    def triggered_unfilled(self, orders: list[wire.Order]) -> None:
+        """tastyguard stop-limits whose trigger the market crossed while the order still works."""
+        stop_limits = [
+            o for o in orders if tracking.is_ours(o) and str(o.order_type) == 'Stop Limit' and str(o.status) == 'Live'
+        ]
+        if not stop_limits:
+            return
+        pairs = [(o.legs[0].symbol, mapping.instrument_type(o.legs[0].instrument_type)) for o in stop_limits]
+        quotes, _ = quotes_for(self.ctx.broker, pairs)
+        for order in stop_limits:
+            quote = quotes.get(order.legs[0].symbol)
+            if quote is None or order.stop_trigger is None:
+                continue
+            selling = str(order.legs[0].action).startswith('Sell')
+            market = quote.bid if selling else quote.ask
+            if market is None:
+                continue
+            crossed = market <= order.stop_trigger if selling else market >= order.stop_trigger
+            if crossed:
+                self.alert(
+                    'triggered_unfilled',
+                    Severity.CRITICAL,
+                    order,
+                    f'triggered but not filled (market {market}, limit {order.price}): {_describe(order)} — '
+                    'the position may be unprotected; tastyguard never sends a market exit on its own',
+                )
+
+
+def reconcile_orders(ctx: JobContext, invocation: JobInvocation, account: str, run_id: str) -> Outcome:
+    """Classify, fix the safe cases, report the rest (see the module docstring)."""
+    outcome = Outcome(mode=ctx.mode_for(account).value)
+    _, notes = resolve_intents(ctx, account)
+    outcome.notes.extend(notes)
+    orders = ctx.broker.live_orders(account)
+    previous = ctx.stores.ledger.all(account)
+    seen = {order.id for order in orders}
+    missing = [e for e in previous.values() if not e.terminal and e.order_id not in seen][:MAX_LOOKUPS]
+    gone: list[LedgerEntry] = []
+    for entry in missing:
+        try:
+            orders.append(ctx.broker.get_order(account, entry.order_id))
+        except NotFoundError:
+            gone.append(entry.model_copy(update={'terminal': True, 'status': 'Unknown', 'last_seen': ctx.clock()}))
+        except BrokerError as error:
+            outcome.notes.append(f'order {entry.order_id}: lookup failed ({error}); next run tries again')
+    intents = ctx.stores.intents.all(account)
+    work = _Reconciler(ctx, account, outcome)
+    for order in orders:
+        before = previous.get(order.id) if order.id is not None else None
+        if before is not None and order.legs:
+            work.classify(order, before, intents)
+    work.triggered_unfilled(orders)
+    ctx.stores.ledger.save([*tracking.changed_entries(orders, previous, ctx.clock()), *gone])
+    if work.person_cancels:
+        _remember_person_cancels(ctx, account, work.person_cancels)
+    if work.reprotect:
+        protected = ensure_stops(ctx, invocation, account, run_id)
+        outcome.actions = protected.actions
+        outcome.alerts.extend(protected.alerts)
+        outcome.notes.append("re-planned protection after the broker ended one of tastyguard's stops")
+        outcome.positions, outcome.protected = protected.positions, protected.protected
+        outcome.unprotected, outcome.money_at_risk = protected.unprotected, protected.money_at_risk
+    return outcome
+
+
+def _remember_person_cancels(ctx: JobContext, account: str, cancels: dict[str, str]) -> None:
+    snapshot = ctx.stores.snapshots.latest(account) or PositionSnapshot(account=account, taken_at=ctx.clock())
+    quantities = snapshot.by_symbol()
+    recorded = dict(snapshot.human_cancels)
+    for symbol in cancels:
+        if symbol in quantities:
+            recorded[symbol] = quantities[symbol].quantity
+    ctx.stores.snapshots.save(snapshot.model_copy(update={'human_cancels': recorded}))

@@ -1,0 +1,223 @@
+"""Running a job over accounts: market hours, the lease, the run record, errors, notifications.
+
+Each account is isolated: a failure on one is recorded and announced and the others still run. A failed
+broker read skips that account's cycle with nothing changed. A rejected refresh grant stops the whole run
+with one "re-authorize" message (the token breaker keeps every later run from calling the token endpoint).
+Unexpected errors are re-raised after every account ran, so the Lambda reports an error and alarms fire.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+
+from tastyguard import calendar
+from tastyguard.broker.errors import BrokerError, ReauthorizationRequired
+from tastyguard.config.models import Severity
+from tastyguard.jobs.context import JobContext
+from tastyguard.jobs.invocation import JobInvocation, JobName
+from tastyguard.jobs.notices import build_notice, decide, shadow_candidates
+from tastyguard.jobs.outcome import Outcome
+from tastyguard.jobs.results import AccountRunResult
+from tastyguard.notify.dedupe import AlertCandidate
+from tastyguard.notify.notice import Notice, NoticeSection
+from tastyguard.store.lease import AccountLease, LeaseUnavailableError
+from tastyguard.store.runs import RunRecord, RunStatus
+
+logger = logging.getLogger('tastyguard.jobs')
+
+AccountJob = Callable[[JobContext, JobInvocation, str, str], Outcome]
+GLOBAL_ACCOUNT = 'GLOBAL'
+REAUTHORIZE_KIND = 'reauthorize'
+
+
+class JobFailedError(RuntimeError):
+    """At least one account failed unexpectedly (the others ran); see the run records and logs."""
+
+
+def market_allows(invocation: JobInvocation, now_check: Callable[[], bool]) -> bool:
+    """Scheduled runs happen only in session (the digest on trading days); events and forced runs always."""
+    if invocation.force or invocation.event_id:
+        return True
+    return now_check()
+
+
+def in_market(ctx: JobContext, job: JobName) -> bool:
+    """Whether the market calendar lets ``job`` run now."""
+    now = ctx.clock()
+    if job is JobName.DIGEST:
+        return calendar.is_trading_day(now.astimezone(calendar.NEW_YORK).date())
+    return calendar.in_session(now, before=timedelta(minutes=30), after=timedelta(minutes=15))
+
+
+def accounts_for(ctx: JobContext, invocation: JobInvocation) -> list[str]:
+    """The enabled configured accounts, or the one the invocation names (it must be configured)."""
+    if invocation.account:
+        return [ctx.config.account(invocation.account).account_number]
+    return [account.account_number for account in ctx.config.accounts if account.enabled]
+
+
+def run_job(
+    ctx: JobContext, invocation: JobInvocation, job: AccountJob, scope_kinds: frozenset[str]
+) -> list[AccountRunResult]:
+    """Run ``job`` for every account of the invocation."""
+    if not market_allows(invocation, lambda: in_market(ctx, invocation.job)):
+        logger.info('%s skipped: the market is closed', invocation.job)
+        ctx.notes.append('skipped: the market is closed (use --force to run anyway)')
+        return []
+    results: list[AccountRunResult] = []
+    unexpected: list[str] = []
+    for account in accounts_for(ctx, invocation):
+        result = _run_account(ctx, invocation, account, job, scope_kinds, unexpected)
+        results.append(result)
+        if any(REAUTHORIZE_KIND in error for error in result.errors):
+            break  # every account would fail the same way; the breaker is open
+    if unexpected:
+        raise JobFailedError('; '.join(unexpected))
+    return results
+
+
+def _run_account(
+    ctx: JobContext,
+    invocation: JobInvocation,
+    account: str,
+    job: AccountJob,
+    scope_kinds: frozenset[str],
+    unexpected: list[str],
+) -> AccountRunResult:
+    run_id = uuid.uuid4().hex[:12]
+    mode = ctx.mode_for(account)
+    started = ctx.clock()
+    clock_start = time.monotonic()
+    calls_before = _calls(ctx)
+    limited_before = int(str(ctx.broker.stats.snapshot()['rate_limited_responses']))
+    record = RunRecord(
+        run_id=run_id, job=invocation.job.value, account=account, mode=mode.value,
+        environment=ctx.environment, started_at=started,
+    )  # fmt: skip
+    ctx.stores.runs.start(record)
+    outcome = Outcome(mode=mode.value)
+    errors: list[str] = []
+    status = RunStatus.OK
+    global_alert: AlertCandidate | None = None
+    try:
+        with AccountLease(ctx.stores.state, account, f'{ctx.owner}:{run_id}', ctx.lease_duration):
+            outcome = job(ctx, invocation, account, run_id)
+    except LeaseUnavailableError as error:
+        status, errors = RunStatus.SKIPPED, [str(error)]
+    except ReauthorizationRequired as error:
+        status = RunStatus.FAILED
+        errors = [f'{REAUTHORIZE_KIND}: {error}. Create a new grant at my.tastytrade.com (Manage → API → OAuth), '
+                  'store it in the broker secret, then reset the token breaker (tastyguard token reset).']  # fmt: skip
+        global_alert = AlertCandidate(
+            f'{REAUTHORIZE_KIND}:{ctx.environment}', REAUTHORIZE_KIND, Severity.CRITICAL, errors[0], None
+        )
+    except BrokerError as error:
+        status = RunStatus.SKIPPED
+        errors = [f'a broker read failed, so nothing was changed this cycle: {error}']
+        outcome.alerts.append(
+            AlertCandidate(f'broker_unavailable:{account}', 'broker_unavailable', Severity.WARNING, errors[0], None)
+        )
+    except Exception as error:  # an unexpected bug: record it, finish the other accounts, then fail loudly
+        logger.exception('%s failed on %s', invocation.job, account)
+        status, errors = RunStatus.FAILED, [f'unexpected error: {type(error).__name__}: {error}']
+        unexpected.append(f'{account}: {type(error).__name__}')
+    result = AccountRunResult(
+        job=invocation.job.value,
+        run_id=run_id,
+        account=account,
+        mode=outcome.mode,
+        environment=ctx.environment,
+        status=status.value,
+        positions=outcome.positions,
+        protected=outcome.protected,
+        unprotected=outcome.unprotected,
+        money_at_risk=outcome.money_at_risk,
+        actions=outcome.actions,
+        errors=errors,
+        notes=outcome.notes,
+        api_calls=_calls(ctx) - calls_before,
+        rate_limited=int(str(ctx.broker.stats.snapshot()['rate_limited_responses'])) - limited_before,
+        duration_ms=int((time.monotonic() - clock_start) * 1000),
+    )
+    ctx.stores.runs.finish(
+        record.model_copy(
+            update={
+                'finished_at': ctx.clock(),
+                'status': status,
+                'summary': {
+                    'positions': result.positions, 'protected': result.protected,
+                    'unprotected': result.unprotected, 'money_at_risk': str(result.money_at_risk),
+                    'api_calls': result.api_calls,
+                },
+                'actions': [row.model_dump(mode='json', exclude_none=True) for row in result.actions],
+                'errors': errors,
+            }
+        )
+    )  # fmt: skip
+    _announce(ctx, result, outcome, scope_kinds, global_alert)
+    return result
+
+
+def _calls(ctx: JobContext) -> int:
+    return int(str(ctx.broker.stats.snapshot()['total_calls']))
+
+
+def _announce(
+    ctx: JobContext,
+    result: AccountRunResult,
+    outcome: Outcome,
+    scope_kinds: frozenset[str],
+    global_alert: AlertCandidate | None,
+) -> None:
+    """De-duplicate the alerts and publish the run's message (a failed publish is logged, not fatal)."""
+    try:
+        if global_alert is not None:
+            decided = decide(ctx, GLOBAL_ACCOUNT, [global_alert], frozenset())
+            if decided.send or decided.reminders:
+                _publish(ctx, _reauthorize_notice(ctx, global_alert, result))
+            return
+        if outcome.notice is not None:
+            _publish(ctx, outcome.notice)
+        candidates = [*outcome.alerts, *shadow_candidates(result.account, result.actions)]
+        decided = decide(ctx, result.account, candidates, scope_kinds | {'shadow', 'broker_unavailable'})
+        notice = build_notice(ctx, result, decided, outcome.events)
+        if notice is not None:
+            _publish(ctx, notice)
+    except Exception:
+        logger.exception('could not publish the notification of run %s', result.run_id)
+
+
+def _publish(ctx: JobContext, notice: Notice) -> None:
+    ctx.notifier.publish(notice)
+
+
+def _reauthorize_notice(ctx: JobContext, alert: AlertCandidate, result: AccountRunResult) -> Notice:
+    return Notice(
+        kind=REAUTHORIZE_KIND,
+        severity=Severity.CRITICAL,
+        title='tastyguard needs a new tastytrade grant',
+        environment=result.environment,
+        mode=result.mode,
+        summary='tastytrade rejected the refresh token, so tastyguard stopped calling the token endpoint '
+        '(repeated failed logins get an IP blocked for hours). Existing stops at the broker are untouched.',
+        sections=[
+            NoticeSection(
+                title='What to do',
+                lines=[
+                    'Create a new grant: my.tastytrade.com → Manage → My Profile → API → OAuth Applications '
+                    '→ Create Grant.',
+                    'Store it: aws secretsmanager put-secret-value --secret-id tastyguard/broker '
+                    '--secret-string \'{"client_secret": "...", "refresh_token": "..."}\'',
+                    'Resume: tastyguard token reset (closes the token breaker).',
+                ],
+            ),
+            NoticeSection(title='Details', lines=[alert.message]),
+        ],
+        run_id=result.run_id,
+        created_at=ctx.clock(),
+        dedupe_key=alert.dedupe_key,
+    )

@@ -1,0 +1,59 @@
+"""``sync_positions``: snapshot the positions and report what opened, closed or changed since last time.
+
+One positions read per account. It also keeps the bookkeeping the planner relies on current between
+``ensure_stops`` runs: how many consecutive reads a position with a tastyguard stop has been absent, and
+which human cancels still apply.
+"""
+
+from __future__ import annotations
+
+from tastyguard.jobs import tracking
+from tastyguard.jobs.context import JobContext
+from tastyguard.jobs.invocation import JobInvocation
+from tastyguard.jobs.outcome import Outcome
+from tastyguard.jobs.reading import read_positions
+from tastyguard.store.snapshots import HeldPosition, PositionSnapshot
+
+ALERT_KINDS: frozenset[str] = frozenset()
+
+
+def sync_positions(ctx: JobContext, invocation: JobInvocation, account: str, run_id: str) -> Outcome:
+    """Read, diff, store (see the module docstring)."""
+    outcome = Outcome(mode=ctx.mode_for(account).value)
+    _, holdings = read_positions(ctx.broker, account)
+    snapshot = ctx.stores.snapshots.latest(account) or PositionSnapshot(account=account, taken_at=ctx.clock())
+    before = snapshot.by_symbol()
+    now = {holding.symbol: holding for holding in holdings}
+    for symbol, holding in sorted(now.items()):
+        if symbol not in before:
+            outcome.events.append(f'{symbol}: opened {holding.quantity:+}')
+        elif before[symbol].quantity != holding.quantity:
+            outcome.events.append(f'{symbol}: {before[symbol].quantity:+} → {holding.quantity:+}')
+    for symbol, held in sorted(before.items()):
+        if symbol not in now:
+            outcome.events.append(f'{symbol}: closed (was {held.quantity:+})')
+            ctx.stores.high_water.clear(account, symbol)
+    watched = {e.symbol for e in ctx.stores.ledger.all(account).values() if e.ours and not e.terminal}
+    absent = tracking.next_absent_counts(snapshot.absent_counts, watched, now)
+    ctx.stores.snapshots.save(
+        snapshot.model_copy(
+            update={
+                'taken_at': ctx.clock(),
+                'positions': [
+                    HeldPosition(
+                        symbol=h.symbol,
+                        instrument_type=h.instrument_type.value,
+                        underlying_symbol=h.underlying_symbol,
+                        quantity=h.quantity,
+                        average_open_price=h.average_open_price,
+                        multiplier=h.multiplier,
+                    )
+                    for h in holdings
+                ],
+                'absent_counts': absent,
+                'human_cancels': tracking.prune_human_cancels(snapshot.human_cancels, holdings),
+            }
+        )
+    )
+    outcome.positions = len(holdings)
+    return outcome

@@ -1,0 +1,119 @@
+"""Bookkeeping between runs: absent positions, the order ledger, and stops a person cancelled."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+
+from tastyguard.broker import models as wire
+from tastyguard.engine.types import OWN_PREFIX, Holding
+from tastyguard.store.intents import Intent, IntentOperation
+from tastyguard.store.ledger import LedgerEntry
+
+WORKING = frozenset({'Received', 'Routed', 'In Flight', 'Live', 'Contingent', 'Cancel Requested', 'Replace Requested'})
+TERMINAL = frozenset({'Filled', 'Cancelled', 'Expired', 'Rejected', 'Removed', 'Partially Removed'})
+
+
+def is_ours(order: wire.Order) -> bool:
+    """tastyguard's orders carry an external identifier starting with ``tg-``."""
+    return bool(order.external_identifier) and str(order.external_identifier).startswith(OWN_PREFIX)
+
+
+def own_working_symbols(orders: Iterable[wire.Order]) -> set[str]:
+    """Symbols that have one of tastyguard's orders still working."""
+    return {leg.symbol for order in orders if is_ours(order) and str(order.status) in WORKING for leg in order.legs}
+
+
+def next_absent_counts(previous: Mapping[str, int], watched: Iterable[str], held: Iterable[str]) -> dict[str, int]:
+    """One more read: a watched symbol without a position counts up, anything else is forgotten."""
+    present = set(held)
+    return {symbol: previous.get(symbol, 0) + 1 for symbol in set(watched) if symbol not in present}
+
+
+def _filled(order: wire.Order) -> Decimal:
+    return sum((fill.quantity for leg in order.legs for fill in leg.fills), Decimal(0))
+
+
+def ledger_entry(order: wire.Order, previous: LedgerEntry | None, now: datetime) -> LedgerEntry:
+    """The ledger's view of ``order`` as just read."""
+    leg = order.legs[0]
+    quantity = leg.quantity if leg.quantity is not None else Decimal(0)
+    remaining = leg.remaining_quantity if leg.remaining_quantity is not None else quantity
+    status = str(order.status)
+    return LedgerEntry(
+        account=order.account_number,
+        order_id=int(order.id or 0),
+        status=status,
+        ours=is_ours(order),
+        symbol=leg.symbol,
+        underlying_symbol=order.underlying_symbol,
+        order_type=str(order.order_type),
+        action=str(leg.action),
+        quantity=quantity,
+        remaining_quantity=remaining,
+        filled_quantity=_filled(order),
+        stop_trigger=order.stop_trigger,
+        price=order.price,
+        time_in_force=None if order.time_in_force is None else str(order.time_in_force),
+        external_identifier=order.external_identifier,
+        complex_order_id=order.complex_order_id,
+        replaces_order_id=order.replaces_order_id,
+        replacing_order_id=order.replacing_order_id,
+        cancelled_by=order.cancel_user_id,
+        reject_reason=order.reject_reason,
+        updated_at_ms=int(order.updated_at or 0),
+        terminal=status in TERMINAL,
+        first_seen=previous.first_seen if previous else now,
+        last_seen=now,
+    )
+
+
+def changed_entries(
+    orders: Iterable[wire.Order], previous: Mapping[int, LedgerEntry], now: datetime
+) -> list[LedgerEntry]:
+    """Ledger entries for the orders that are new or changed since the last run."""
+    entries: list[LedgerEntry] = []
+    for order in orders:
+        if order.id is None or not order.legs:
+            continue
+        before = previous.get(order.id)
+        if (
+            before is not None
+            and before.updated_at_ms == int(order.updated_at or 0)
+            and before.status == str(order.status)
+        ):
+            continue
+        entries.append(ledger_entry(order, before, now))
+    return entries
+
+
+def cancelled_by(order: wire.Order, intents: Iterable[Intent]) -> str:
+    """Who cancelled ``order``: ``tastyguard`` (our cancel or replace), ``person`` or ``broker``."""
+    if order.replacing_order_id is not None:
+        return 'tastyguard'
+    for intent in intents:
+        if intent.target_order_id == order.id and intent.operation in (IntentOperation.CANCEL, IntentOperation.REPLACE):
+            return 'tastyguard'
+    if order.cancel_user_id:
+        return 'person'
+    return 'broker'
+
+
+def newly_cancelled_own(orders: Iterable[wire.Order], previous: Mapping[int, LedgerEntry]) -> list[wire.Order]:
+    """tastyguard's orders that were working at the last run and are cancelled now."""
+    return [
+        order
+        for order in orders
+        if order.id is not None
+        and is_ours(order)
+        and str(order.status) == 'Cancelled'
+        and (before := previous.get(order.id)) is not None
+        and not before.terminal
+    ]
+
+
+def prune_human_cancels(recorded: Mapping[str, Decimal], holdings: Iterable[Holding]) -> dict[str, Decimal]:
+    """Keep a person's cancel only while its position is unchanged (a trade means: protect again)."""
+    quantities = {holding.symbol: holding.quantity for holding in holdings}
+    return {symbol: qty for symbol, qty in recorded.items() if quantities.get(symbol) == qty}
