@@ -61,7 +61,7 @@ class AccountRunResult(BaseModel):
             'positions': self.positions,
             'protected': self.protected,
             'unprotected': self.unprotected,
-            'money_at_risk': str(self.money_at_risk),
+            'money_at_risk': str(self.money_at_risk.quantize(Decimal('0.01'))),
             'actions': [
                 {
                     'kind': action.kind,

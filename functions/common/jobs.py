@@ -1,0 +1,156 @@
+"""The shared body of every job handler: validate the event, de-duplicate, run, emit metrics.
+
+The job context (config, broker client, stores) is built once per container and reused while warm; the
+Powertools idempotency layer is built lazily too, so importing a handler never touches AWS.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from functions.common.observability import logger, metrics
+from tastyguard.jobs.context import JobContext
+from tastyguard.jobs.invocation import JobInvocation, JobName
+from tastyguard.jobs.registry import run
+from tastyguard.jobs.results import AccountRunResult
+from tastyguard.jobs.wiring import lambda_context
+from tastyguard.store.schema import IDEMPOTENCY_TABLE
+
+_context: JobContext | None = None
+_runners: dict[str, Any] = {}
+_IDEMPOTENCY = IdempotencyConfig(
+    event_key_jmespath='key',
+    raise_on_no_idempotency_key=True,
+    expires_after_seconds=6 * 3600,
+)
+
+
+class BadEventError(ValueError):
+    """The event is not a job invocation for this function."""
+
+
+def _job_context(request_id: str, function_name: str) -> JobContext:
+    global _context  # noqa: PLW0603 - one context per warm container, by design
+    if _context is None:
+        _context = lambda_context(owner=f'lambda:{function_name}')
+    _context.owner = f'lambda:{function_name}:{request_id}'
+    _context.mode_override = None
+    _context.notes.clear()
+    return _context
+
+
+def _summarise(results: list[AccountRunResult]) -> dict[str, Any]:
+    return {
+        'accounts': [
+            {
+                'account': r.account,
+                'status': r.status,
+                'mode': r.mode,
+                'positions': r.positions,
+                'protected': r.protected,
+                'unprotected': r.unprotected,
+                'actions': dict(Counter(f'{a.kind}:{a.result}' for a in r.actions)),
+                'errors': r.errors,
+            }
+            for r in results
+        ]
+    }
+
+
+def _record_metrics(job: JobName, results: list[AccountRunResult]) -> None:
+    metrics.add_dimension(name='job', value=job.value)
+    statuses = Counter(result.status for result in results)
+    actions = Counter((a.kind, a.result) for result in results for a in result.actions)
+    values: dict[str, tuple[float, MetricUnit]] = {
+        'RunsCompleted': (statuses['ok'], MetricUnit.Count),
+        'RunsSkipped': (statuses['skipped'], MetricUnit.Count),
+        'RunsFailed': (statuses['failed'], MetricUnit.Count),
+        'Positions': (sum(r.positions for r in results), MetricUnit.Count),
+        'PositionsProtected': (sum(r.protected for r in results), MetricUnit.Count),
+        'PositionsUnprotected': (sum(r.unprotected for r in results), MetricUnit.Count),
+        'MoneyAtRisk': (float(sum((r.money_at_risk for r in results), Decimal(0))), MetricUnit.NoUnit),
+        'OrdersPlaced': (actions['place', 'placed'], MetricUnit.Count),
+        'OrdersReplaced': (actions['replace', 'replaced'], MetricUnit.Count),
+        'OrdersCancelled': (actions['cancel', 'cancelled'], MetricUnit.Count),
+        'OrderWritesFailed': (
+            sum(n for (kind, result), n in actions.items() if kind in ('place', 'replace', 'cancel')
+                and result in ('rejected', 'ambiguous', 'invalid', 'blocked')),
+            MetricUnit.Count,
+        ),
+        'Alerts': (sum(n for (kind, _), n in actions.items() if kind == 'alert'), MetricUnit.Count),
+        'ApiCalls': (sum(r.api_calls for r in results), MetricUnit.Count),
+        'RateLimited': (sum(r.rate_limited for r in results), MetricUnit.Count),
+        'RunDuration': (sum(r.duration_ms for r in results), MetricUnit.Milliseconds),
+    }  # fmt: skip
+    for name, (value, unit) in values.items():
+        metrics.add_metric(name=name, unit=unit, value=value)
+
+
+def _execute(ctx: JobContext, invocation: JobInvocation) -> dict[str, Any]:
+    results = run(ctx, invocation)
+    _record_metrics(invocation.job, results)
+    for result in results:
+        logger.info(
+            'job finished',
+            extra={
+                'job': result.job, 'account': result.account, 'status': result.status, 'mode': result.mode,
+                'positions': result.positions, 'unprotected': result.unprotected, 'api_calls': result.api_calls,
+                'errors': result.errors,
+            },
+        )  # fmt: skip
+    return _summarise(results)
+
+
+def _idempotent_runner(context: LambdaContext) -> Any:
+    if 'run' not in _runners:
+        persistence = DynamoDBPersistenceLayer(table_name=IDEMPOTENCY_TABLE.name)
+
+        @idempotent_function(  # type: ignore[untyped-decorator]
+            data_keyword_argument='request', config=_IDEMPOTENCY, persistence_store=persistence
+        )
+        def run_once(*, request: dict[str, Any]) -> dict[str, Any]:
+            invocation = JobInvocation.model_validate(request['invocation'])
+            return _execute(_runners['ctx'], invocation)
+
+        _runners['run'] = run_once
+    _IDEMPOTENCY.register_lambda_context(context)
+    return _runners['run']
+
+
+def handle(event: dict[str, Any], context: LambdaContext, job: JobName) -> dict[str, Any]:
+    """Run ``job`` for the event (duplicate deliveries of one tick or event return the first result)."""
+    try:
+        invocation = JobInvocation.model_validate(event)
+    except ValidationError as error:
+        raise BadEventError(f'not a tastyguard job event: {error.errors()[0]["msg"]}') from None
+    if invocation.job is not job:
+        raise BadEventError(f'this function runs {job.value}, the event asks for {invocation.job.value}')
+    if invocation.force:
+        invocation = invocation.model_copy(update={'force': False})  # only a person at the CLI may force a run
+    ctx = _job_context(context.aws_request_id, context.function_name)
+    logger.append_keys(job=job.value, environment=ctx.environment)
+    key = invocation.idempotency_key
+    if key is None:
+        return _execute(ctx, invocation)
+    _runners['ctx'] = ctx
+    runner = _idempotent_runner(context)
+    result: dict[str, Any] = runner(request={'key': key, 'invocation': invocation.model_dump(mode='json')})
+    return result
+
+
+def reset_for_tests() -> None:
+    """Forget the warm-container state (tests build a fresh context per test)."""
+    global _context  # noqa: PLW0603
+    _context = None
+    _runners.clear()
