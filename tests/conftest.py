@@ -27,3 +27,5 @@ for _key in ('AWS_PROFILE', 'AWS_ENDPOINT_URL', 'AWS_CONFIG_FILE', 'AWS_SHARED_C
     os.environ.pop(_key, None)
 os.environ['AWS_CONFIG_FILE'] = os.devnull
 os.environ['AWS_SHARED_CREDENTIALS_FILE'] = os.devnull
+
+pytest_plugins = ['paperbroker.testing']
