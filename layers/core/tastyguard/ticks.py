@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Protocol
 
 
@@ -90,34 +90,68 @@ def is_on_tick(price: Decimal, ticks: Sequence[TickLike]) -> bool:
     return price % tick_for(price, ticks) == 0
 
 
-_MODES = {Rounding.UP: ROUND_CEILING, Rounding.DOWN: ROUND_FLOOR, Rounding.NEAREST: ROUND_HALF_UP}
+def _band_list(ticks: Sequence[TickLike]) -> list[tuple[Decimal, Decimal | None, Decimal]]:
+    """The schedule as contiguous ``(lower, upper, tick)`` bands from 0 upward (``upper`` None = open)."""
+    bands, top = _bands(ticks)
+    out: list[tuple[Decimal, Decimal | None, Decimal]] = []
+    lower = Decimal(0)
+    for threshold, value in bands:
+        if threshold <= lower:  # a duplicate or non-positive threshold is shadowed, as in tick_for
+            continue
+        out.append((lower, threshold, value))
+        lower = threshold
+    out.append((lower, None, top))
+    return out
+
+
+def _up(price: Decimal, bands: list[tuple[Decimal, Decimal | None, Decimal]]) -> Decimal:
+    """The smallest valid price at or above ``price``."""
+    for lower, upper, tick in bands:
+        if upper is not None and price >= upper:
+            continue
+        candidate = (max(price, lower) / tick).to_integral_value(rounding=ROUND_CEILING) * tick
+        if upper is None or candidate < upper:
+            return candidate
+    raise TickTableError(f'could not place {price} on the tick schedule')  # pragma: no cover - top band is open
+
+
+def _down(price: Decimal, bands: list[tuple[Decimal, Decimal | None, Decimal]]) -> Decimal:
+    """The largest valid price at or below ``price``, or 0 when there is none."""
+    for lower, upper, tick in reversed(bands):
+        if lower > price:
+            continue
+        if upper is None or price < upper:
+            candidate = (price / tick).to_integral_value(rounding=ROUND_FLOOR) * tick
+        else:  # the largest multiple of the tick strictly below the band's upper bound
+            candidate = ((upper / tick).to_integral_value(rounding=ROUND_CEILING) - 1) * tick
+        if candidate >= lower and candidate > 0:
+            return candidate
+    return Decimal(0)
 
 
 def round_to_tick(price: Decimal, ticks: Sequence[TickLike], direction: Rounding) -> Decimal:
     """Round a positive ``price`` onto the tick schedule, moving only in ``direction``.
 
-    ``UP`` never returns less than ``price``, ``DOWN`` never more, ``NEAREST`` picks the closer tick of
-    the band ``price`` is in. The result is always on a valid tick for the band it lands in, also when
-    rounding carries it across a threshold. ``DOWN`` may return ``0`` for a price below the first tick;
-    callers must treat a non-positive result as "no valid price".
+    ``UP`` returns the smallest valid price at or above ``price``, ``DOWN`` the largest at or below it,
+    ``NEAREST`` the closer of the two (the upper one on a tie). A price is valid when it is a multiple of
+    the tick of the band it lies in, so the result is always on a tick of the band it lands in, also when
+    rounding crosses a threshold, and no valid price lies between ``price`` and the result. ``DOWN`` may
+    return ``0`` for a price below the first tick; callers must treat that as "no valid price".
     """
     if not price.is_finite() or price <= 0:
         raise ValueError(f'price must be a positive finite number, got {price}')
-    result = price
-    # Rounding can move the price into a neighbouring band with a coarser tick; re-round there (same
-    # direction). Each pass either returns or moves strictly further in one direction, so few passes occur.
-    for _ in range(len(ticks) + 2):
-        tick = tick_for(result, ticks)
-        rounded = (result / tick).to_integral_value(rounding=_MODES[direction]) * tick
-        if rounded <= 0:
-            return Decimal(0)
-        if is_on_tick(rounded, ticks):
-            # Express the price with the tick's exponent (``3.00``, never ``3`` or ``1E+2``).
-            return rounded.quantize(tick_for(rounded, ticks))
-        if direction is Rounding.NEAREST:
-            direction = Rounding.UP if rounded > result else Rounding.DOWN
-        result = rounded
-    raise TickTableError(f'could not place {price} on the tick schedule')  # pragma: no cover - defensive
+    bands = _band_list(ticks)
+    if direction is Rounding.UP:
+        result = _up(price, bands)
+    elif direction is Rounding.DOWN:
+        result = _down(price, bands)
+    else:
+        up, down = _up(price, bands), _down(price, bands)
+        result = up if down <= 0 or up - price <= price - down else down
+    if result <= 0:
+        return Decimal(0)
+    # Express the price with the tick's exponent (``3.00``, never ``3`` or ``1E+2``).
+    return result.quantize(tick_for(result, ticks))
 
 
 def ticks_from_wire(items: Sequence[dict[str, str]] | None) -> tuple[Tick, ...]:
