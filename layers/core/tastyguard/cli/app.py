@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from tastyguard import __version__
-from tastyguard.cli import config_cmd, paper
+from tastyguard.cli import config_cmd, demo, ops_cmd, paper, run_cmd
 
 app = typer.Typer(
     name='tastyguard',
@@ -14,8 +14,16 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,  # locals may hold secrets
 )
-app.add_typer(paper.app, name='paper')
+app.command('demo')(demo.demo)
+app.command('plan')(run_cmd.plan)
+app.command('run')(run_cmd.run)
+app.command('status')(ops_cmd.status)
+app.command('history')(ops_cmd.history)
 app.add_typer(config_cmd.app, name='config')
+app.add_typer(paper.app, name='paper')
+app.add_typer(ops_cmd.store_app, name='store')
+app.add_typer(ops_cmd.token_app, name='token')
+app.add_typer(ops_cmd.kill_app, name='kill-switch')
 
 
 def _version(value: bool) -> None:

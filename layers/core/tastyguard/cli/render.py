@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
+from rich.text import Text
 
 from tastyguard.jobs.results import AccountRunResult
 from tastyguard.notify.notice import Notice
@@ -29,8 +31,8 @@ _RESULT_STYLE = {
 }
 
 
-def result_table(result: AccountRunResult) -> Table:
-    """One account's actions as a table."""
+def result_table(result: AccountRunResult, *, reports: bool) -> Table:
+    """One account's actions as a table (a person's orders that were left alone only with ``reports``)."""
     table = Table(
         title=f'{result.job} · {result.account} · {result.environment}/{result.mode} · {result.status}',
         title_justify='left',
@@ -54,33 +56,42 @@ def result_table(result: AccountRunResult) -> Table:
             result_text += f' #{row.order_id}'
         table.add_row(
             row.kind,
-            row.symbol or '',
+            escape(row.symbol or ''),
             '' if row.quantity is None else str(row.quantity),
             '' if row.stop_trigger is None else str(row.stop_trigger),
             result_text,
-            row.detail or row.reason,
+            escape(row.detail or row.reason),
         )
     return table
 
 
-def print_result(console: Console, result: AccountRunResult) -> None:
+def print_result(console: Console, result: AccountRunResult, *, reports: bool = False) -> None:
     """Table plus a one-line summary, notes and errors."""
-    if result.actions:
-        console.print(result_table(result))
+    shown = [row for row in result.actions if reports or row.kind != 'report']
+    if shown:
+        console.print(result_table(result, reports=reports))
     else:
         console.print(
             f'[bold]{result.job} · {result.account}[/] · {result.environment}/{result.mode} · {result.status}'
         )
-    summary = (
-        f'{result.positions} positions · {result.protected} protected · {result.unprotected} without a full stop'
-        + (f' · {result.money_at_risk:,.2f} at risk' if result.unprotected else '')
-        + f' · {result.api_calls} API calls · {result.duration_ms} ms'
-    )
-    console.print(f'[dim]{summary}[/]')
+    parts = []
+    if result.job in ('ensure_stops', 'digest') or (result.job == 'reconcile_orders' and result.positions):
+        parts.append(
+            f'{result.positions} positions · {result.protected} protected · {result.unprotected} without a full stop'
+        )
+        if result.unprotected:
+            parts.append(f'{result.money_at_risk:,.2f} at risk')
+    elif result.job == 'sync_positions':
+        parts.append(f'{result.positions} positions')
+    left_alone = sum(1 for row in result.actions if row.kind == 'report')
+    if left_alone and not reports:
+        parts.append(f'{left_alone} of your orders seen and left alone')
+    parts.append(f'{result.api_calls} API calls · {result.duration_ms} ms')
+    console.print(f'[dim]{escape(" · ".join(parts))}[/]')
     for note in result.notes:
-        console.print(f'  [dim]note:[/] {note}')
+        console.print(f'  [dim]note:[/] {escape(note)}')
     for error in result.errors:
-        console.print(f'  [red]error:[/] {error}')
+        console.print(f'  [red]error:[/] {escape(error)}')
 
 
 class ConsoleNotifier:
@@ -94,4 +105,6 @@ class ConsoleNotifier:
         """Show ``notice`` in a panel."""
         self.sent.append(notice)
         color = {'info': 'green', 'warning': 'yellow', 'critical': 'red'}[notice.severity.value]
-        self.console.print(Panel(email_body(notice), title=f'message · {notice.severity.value}', border_style=color))
+        self.console.print(
+            Panel(Text(email_body(notice)), title=f'message · {notice.severity.value}', border_style=color)
+        )

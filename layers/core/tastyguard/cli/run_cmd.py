@@ -55,14 +55,14 @@ def execute(
         return run_registered(runtime.ctx, invocation)
 
 
-def _emit(results: list[AccountRunResult], as_json: bool) -> None:
+def _emit(results: list[AccountRunResult], as_json: bool, *, reports: bool = False) -> None:
     if as_json:
         payload = results[0].to_cli_json() if len(results) == 1 else {'accounts': [r.to_cli_json() for r in results]}
         typer.echo(json.dumps(payload, indent=2))
         return
     console = Console()
     for result in results:
-        print_result(console, result)
+        print_result(console, result, reports=reports)
 
 
 def run(
@@ -107,6 +107,6 @@ def plan(
         )  # fmt: skip
     except (CliError, BrokerError, KeyError) as error:
         raise fail(error) from None
-    _emit(results, as_json)
+    _emit(results, as_json, reports=True)
     if any(result.status != 'ok' for result in results):
         raise typer.Exit(1)

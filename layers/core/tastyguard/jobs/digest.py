@@ -35,9 +35,11 @@ def digest(ctx: JobContext, invocation: JobInvocation, account: str, run_id: str
     since = ctx.clock() - timedelta(days=1)
     done: Counter[str] = Counter()
     failed: list[str] = []
+    events: list[str] = []
     for run in ctx.stores.runs.recent(account, limit=500):
         if run.started_at < since:
             break
+        events.extend(str(event) for event in run.summary.get('events', ()))
         for row in run.actions:
             if row.get('kind') in _WRITES:
                 if row.get('result') in DONE:
@@ -73,8 +75,7 @@ def digest(ctx: JobContext, invocation: JobInvocation, account: str, run_id: str
             NoticeSection(title='Positions and coverage', lines=coverage_lines),
             NoticeSection(
                 title='What tastyguard did in the last 24 hours',
-                lines=[f'{count} {kind}{"s" if count > 1 else ""}' for kind, count in sorted(done.items())] + failed
-                or ['nothing'],
+                lines=[_did(kind, count) for kind, count in sorted(done.items())] + failed + events[:20] or ['nothing'],
             ),
             NoticeSection(title='Waiting for you', lines=waiting or ['nothing']),
         ],
@@ -84,3 +85,12 @@ def digest(ctx: JobContext, invocation: JobInvocation, account: str, run_id: str
     if not ctx.config.notifications.digest:
         outcome.notice = None
     return outcome
+
+
+def _did(kind: str, count: int) -> str:
+    noun = 'stop' if count == 1 else 'stops'
+    return {
+        'place': f'{count} {noun} placed',
+        'replace': f'{count} {noun} resized',
+        'cancel': f'{count} {noun} cancelled',
+    }.get(kind, f'{count} {kind}')

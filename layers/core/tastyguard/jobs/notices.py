@@ -17,6 +17,9 @@ from tastyguard.jobs.results import AccountRunResult, ActionResult
 from tastyguard.notify.dedupe import AlertCandidate, Triage, triage
 from tastyguard.notify.notice import Notice, NoticeSection
 
+ONE_SHOT_KINDS = frozenset({'stop_filled', 'partial_fill', 'stop_cancelled', 'rejected', 'expired'})
+"""Alerts about events, not conditions: announced once and closed at once (never "waiting for you")."""
+
 _SHADOW = frozenset({'dry_run_ok', 'dry_run_rejected', 'dry_run_failed', 'would_cancel'})
 _WRITES = frozenset({'place', 'replace', 'cancel'})
 
@@ -59,10 +62,16 @@ def decide(ctx: JobContext, account: str, candidates: Sequence[AlertCandidate], 
     """Run de-duplication against the stored alert records and store the outcome."""
     records = ctx.stores.alerts.all(account)
     minutes = ctx.config.notifications.realert_after_minutes
+    now = ctx.clock()
     result = triage(
-        account, candidates, records, now=ctx.clock(), repeat_after=timedelta(minutes=minutes), scope_kinds=scope_kinds
+        account, candidates, records, now=now, repeat_after=timedelta(minutes=minutes), scope_kinds=scope_kinds
     )
-    ctx.stores.alerts.save(result.records)
+    ctx.stores.alerts.save(
+        [
+            r.model_copy(update={'resolved_at': now}) if r.kind in ONE_SHOT_KINDS and r.open else r
+            for r in result.records
+        ]
+    )
     return result
 
 
@@ -89,8 +98,12 @@ def build_notice(
         sections.append(
             NoticeSection(title='What live mode would do (nothing was submitted)', lines=[c.message for c in shadow])
         )
-    if urgent:
-        sections.append(NoticeSection(title='Needs you', lines=[f'[{c.severity}] {c.message}' for c in urgent]))
+    happened = [c for c in urgent if c.kind in ONE_SHOT_KINDS]
+    needs_you = [c for c in urgent if c.kind not in ONE_SHOT_KINDS]
+    if happened:
+        sections.append(NoticeSection(title='What happened at the broker', lines=[c.message for c in happened]))
+    if needs_you:
+        sections.append(NoticeSection(title='Needs you', lines=[f'[{c.severity}] {c.message}' for c in needs_you]))
     if resolved:
         sections.append(NoticeSection(title='Resolved', lines=[r.message for r in resolved]))
     if events:
@@ -108,8 +121,7 @@ def build_notice(
         environment=result.environment,
         mode=result.mode,
         account=account_label(ctx, result.account),
-        summary=f'{result.positions} positions, {result.protected} protected, {result.unprotected} without a full stop'
-        + (f', {result.money_at_risk:,.2f} at risk' if result.unprotected else ''),
+        summary=_summary(result),
         sections=sections,
         run_id=result.run_id,
         created_at=ctx.clock(),
@@ -147,4 +159,15 @@ def _title(
         parts.append(f'{len(urgent)} need{"s" if len(urgent) == 1 else ""} you')
     if result.errors and not parts:
         parts.append('the run had problems')
-    return f'{result.job.replace("_", " ")}: ' + (', '.join(parts) or 'update')
+    job = result.job.replace('_', ' ')
+    if len(urgent) == 1 and not (executed or failed or shadow):
+        message = urgent[0].message
+        return f'{job}: {message if len(message) <= 90 else message[:89] + "…"}'
+    return f'{job}: ' + (', '.join(parts) or 'update')
+
+
+def _summary(result: AccountRunResult) -> str:
+    if result.job not in ('ensure_stops', 'digest') and not result.positions:
+        return ''
+    text = f'{result.positions} positions, {result.protected} protected, {result.unprotected} without a full stop'
+    return text + (f', {result.money_at_risk:,.2f} at risk' if result.unprotected else '')

@@ -152,6 +152,7 @@ def _run_account(
                     'positions': result.positions, 'protected': result.protected,
                     'unprotected': result.unprotected, 'money_at_risk': str(result.money_at_risk),
                     'api_calls': result.api_calls,
+                    'events': outcome.events[:50],
                 },
                 'actions': [row.model_dump(mode='json', exclude_none=True) for row in result.actions],
                 'errors': errors,
