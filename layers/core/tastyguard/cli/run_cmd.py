@@ -44,7 +44,7 @@ def execute(
     """Run ``job`` once (always, whatever the market hours: a person asked for it)."""
     console = Console(stderr=as_json)
     notifier: Notifier = MemoryNotifier() if as_json else ConsoleNotifier(console)
-    with aws_session(say=None if as_json else console.print) as embedded:
+    with aws_session(say=console.print) as embedded:
         runtime = build_runtime(
             config_path=config, api_url=api_url, streamer_url=streamer_url, secret_id=secret, mode=mode,
             notifier=notifier, embedded_aws=embedded,
