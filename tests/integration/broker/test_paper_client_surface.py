@@ -247,3 +247,17 @@ def test_default_rate_limits_space_a_limited_family(
     # The recording sleep does not wait, so the second reservation queues behind the first (~1 s, then ~2 s).
     assert limited.stats.rate_limit_waits == 2 and len(sleeps) == 2
     assert all(0 < s <= 2.0 for s in sleeps)
+
+
+def test_many_instruments_come_in_one_batched_request(tt: TastytradeClient, paper_broker: PaperBroker) -> None:
+    paper_broker.admin.clear_requests()
+    equities = tt.equities(['AAPL', 'SPY', 'KO', 'NOPE'])
+    futures = tt.futures(['/ESZ6'])
+    assert sorted(equities) == ['AAPL', 'KO', 'SPY']
+    assert equities['SPY'].option_tick_sizes
+    assert futures['/ESZ6'].tick_size is not None
+    paths = [r['path'] for r in paper_broker.admin.requests() if r['path'] != '/oauth/token']
+    assert paths == ['/instruments/equities', '/instruments/futures']
+    # and the single look-ups are served from the same cache
+    tt.equity('KO')
+    assert [r['path'] for r in paper_broker.admin.requests() if r['path'] != '/oauth/token'] == paths

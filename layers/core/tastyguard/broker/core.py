@@ -180,6 +180,24 @@ class ClientCore:
     def _get_raw(self, path: str, params: Params | None = None) -> Any:
         return self._api.request('GET', path, params=params)
 
+    def _get_pages(
+        self, model: type[M], path: str, params: dict[str, Any], *, per_page: int, max_pages: int, what: str
+    ) -> list[M]:
+        """Every item of a paginated list (``data.items`` + top-level ``pagination``), all pages.
+
+        Raises :class:`MalformedResponseError` past ``max_pages`` (partial results are never returned).
+        """
+        found: list[M] = []
+        for page in range(max_pages):
+            body = self._get_raw(path, {**params, 'per-page': per_page, 'page-offset': page})
+            items = unwrap_items(body, method='GET', path=path)
+            found.extend(parse_model(model, item, method='GET', path=path) for item in items)
+            pagination = body.get('pagination') if isinstance(body, dict) else None
+            total_pages = pagination.get('total-pages') if isinstance(pagination, dict) else None
+            if not items or not isinstance(total_pages, int) or page + 1 >= total_pages:
+                return found
+        raise MalformedResponseError(f'{what} returned more than {max_pages} pages; narrow it', method='GET', path=path)
+
     def _dry_run(self, model: type[M], path: str, body: dict[str, Any]) -> M:
         raw = self._api.request('POST', path, body=body, orders=True)
         return parse_model(model, unwrap_data(raw, method='POST', path=path), method='POST', path=path)

@@ -16,6 +16,9 @@ InstrumentT = TypeVar('InstrumentT', bound=BrokerModel)
 QUOTE_BATCH = 100
 """``/market-data/by-type`` takes at most 100 symbols per call, all types together."""
 
+INSTRUMENT_BATCH = 50
+"""Symbols per batched instrument request (keeps the URL short; every page is read)."""
+
 QUOTE_PARAMS: Mapping[InstrumentType, str] = {
     InstrumentType.EQUITY: 'equity',
     InstrumentType.EQUITY_OPTION: 'equity-option',
@@ -40,6 +43,38 @@ class MarketApi(ClientCore):
         with self._instrument_lock:
             self._instrument_cache[key] = (now + self.instrument_cache_ttl, instrument)
         return instrument
+
+    def _batch(self, kind: str, symbols: Iterable[str], model: type[InstrumentT], path: str) -> dict[str, InstrumentT]:
+        """Many instruments in few requests (``?symbol[]=A&symbol[]=B``); cached like the single look-ups."""
+        now = self._clock()
+        found: dict[str, InstrumentT] = {}
+        wanted: list[str] = []
+        for symbol in dict.fromkeys(symbols):
+            with self._instrument_lock:
+                hit = self._instrument_cache.get((kind, symbol))
+            if hit is not None and hit[0] > now and isinstance(hit[1], model):
+                found[symbol] = hit[1]
+            else:
+                wanted.append(symbol)
+        for start in range(0, len(wanted), INSTRUMENT_BATCH):
+            chunk = wanted[start : start + INSTRUMENT_BATCH]
+            items = self._get_pages(
+                model, path, {'symbol[]': chunk}, per_page=INSTRUMENT_BATCH, max_pages=10, what=f'{kind} look-up'
+            )
+            with self._instrument_lock:
+                for item in items:
+                    symbol = str(getattr(item, 'symbol', ''))
+                    self._instrument_cache[(kind, symbol)] = (now + self.instrument_cache_ttl, item)
+                    found[symbol] = item
+        return found
+
+    def equities(self, symbols: Iterable[str]) -> dict[str, Equity]:
+        """``GET /instruments/equities?symbol[]=...``: many equities by symbol (unknown symbols are absent)."""
+        return self._batch('equity', symbols, Equity, '/instruments/equities')
+
+    def futures(self, symbols: Iterable[str]) -> dict[str, Future]:
+        """``GET /instruments/futures?symbol[]=...``: many futures by symbol (unknown symbols are absent)."""
+        return self._batch('future', symbols, Future, '/instruments/futures')
 
     def clear_instrument_cache(self) -> None:
         """Forget every cached instrument."""

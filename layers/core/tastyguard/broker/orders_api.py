@@ -14,7 +14,6 @@ from tastyguard.broker.models.common import InstrumentType, PriceEffect
 from tastyguard.broker.models.complex_orders import ComplexOrder, PlacedComplexOrderResponse
 from tastyguard.broker.models.orders import Order, OrderStatus, OrderType, PlacedOrderResponse, TimeInForce
 from tastyguard.broker.models.requests import NewComplexOrder, NewOrder, OrderEdit
-from tastyguard.broker.responses import parse_model, unwrap_items
 from tastyguard.broker.transport import WriteIntent
 
 logger = logging.getLogger('tastyguard.broker')
@@ -77,18 +76,8 @@ class OrdersApi(ClientCore):
             'sort': sort,
         }
         params.update({key: value for key, value in optional.items() if value is not None})
-        orders: list[Order] = []
-        for page in range(max_pages):
-            body = self._get_raw(path, {**params, 'page-offset': page})
-            items = unwrap_items(body, method='GET', path=path)
-            orders.extend(parse_model(Order, item, method='GET', path=path) for item in items)
-            pagination = body.get('pagination') if isinstance(body, dict) else None
-            total_pages = pagination.get('total-pages') if isinstance(pagination, dict) else None
-            if not items or not isinstance(total_pages, int) or page + 1 >= total_pages:
-                return orders
-        raise MalformedResponseError(
-            f'order search returned more than {max_pages} pages; narrow the search', method='GET', path=path
-        )
+        params.pop('per-page', None)
+        return self._get_pages(Order, path, params, per_page=per_page, max_pages=max_pages, what='order search')
 
     def get_order(self, account: str, order_id: int) -> Order:
         """One order by id."""

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from tastyguard.broker import models as wire
-from tastyguard.broker.errors import BrokerError, NotFoundError
+from tastyguard.broker.errors import BrokerError
 from tastyguard.engine.types import EQUITY_TICKS, Holding, InstrumentType, InstrumentView, QuoteView, WorkingOrder
 from tastyguard.jobs import mapping
 from tastyguard.jobs.ports import Broker
@@ -76,19 +76,19 @@ def quotes_for(broker: Broker, symbols: Iterable[tuple[str, InstrumentType]]) ->
     return {quote.symbol: mapping.quote_view(quote) for quote in quotes}, []
 
 
-def _fetch_schedule(broker: Broker, holding: Holding) -> tuple[tuple[Tick, ...], bool] | None:
+def _schedule(
+    holding: Holding, equities: Mapping[str, wire.Equity], futures: Mapping[str, wire.Future]
+) -> tuple[tuple[Tick, ...], bool] | None:
+    """The tick schedule of ``holding``'s prices from the fetched instruments (None: not available)."""
     kind = holding.instrument_type
-    if kind is InstrumentType.EQUITY:
-        equity = broker.equity(holding.symbol)
-        return mapping.ticks(equity.price_ticks()) if equity.tick_sizes else EQUITY_TICKS, bool(equity.is_closing_only)
-    if kind is InstrumentType.EQUITY_OPTION:
-        underlying = broker.equity(holding.underlying_symbol)
-        schedule = (
-            mapping.ticks(underlying.option_price_ticks()) if underlying.option_tick_sizes else COARSE_OPTION_TICKS
-        )
-        return schedule, bool(underlying.is_options_closing_only)
-    if kind is InstrumentType.FUTURE:
-        future = broker.future(holding.symbol)
+    if kind is InstrumentType.EQUITY and (equity := equities.get(holding.symbol)) is not None:
+        schedule = mapping.ticks(equity.price_ticks()) if equity.tick_sizes else EQUITY_TICKS
+        return schedule, bool(equity.is_closing_only)
+    if kind is InstrumentType.EQUITY_OPTION and (underlying := equities.get(holding.underlying_symbol)) is not None:
+        if not underlying.option_tick_sizes:
+            return COARSE_OPTION_TICKS, bool(underlying.is_options_closing_only)
+        return mapping.ticks(underlying.option_price_ticks()), bool(underlying.is_options_closing_only)
+    if kind is InstrumentType.FUTURE and (future := futures.get(holding.symbol)) is not None:
         if not (future.tick_sizes or future.tick_size):
             return None
         return mapping.ticks(future.price_ticks()), bool(future.is_closing_only)
@@ -103,28 +103,49 @@ def _fallback(holding: Holding) -> tuple[Tick, ...] | None:
     return None
 
 
+def _fetch(
+    broker: Broker, missing: Sequence[Holding]
+) -> tuple[dict[str, wire.Equity], dict[str, wire.Future], list[str]]:
+    """The equities (positions and option underlyings) and futures of ``missing``, in batched requests."""
+    wanted_equities = {h.symbol for h in missing if h.instrument_type is InstrumentType.EQUITY}
+    wanted_equities |= {h.underlying_symbol for h in missing if h.instrument_type is InstrumentType.EQUITY_OPTION}
+    wanted_futures = {h.symbol for h in missing if h.instrument_type is InstrumentType.FUTURE}
+    notes: list[str] = []
+    equities: dict[str, wire.Equity] = {}
+    futures: dict[str, wire.Future] = {}
+    try:
+        equities = broker.equities(sorted(wanted_equities)) if wanted_equities else {}
+    except BrokerError as error:
+        logger.warning('equity instruments unavailable: %s', error)
+        notes.append(f'equity instrument data unavailable ({error})')
+    try:
+        futures = broker.futures(sorted(wanted_futures)) if wanted_futures else {}
+    except BrokerError as error:
+        logger.warning('futures instruments unavailable: %s', error)
+        notes.append(f'futures instrument data unavailable ({error})')
+    return equities, futures, notes
+
+
 def read_instruments(
     broker: Broker, cache: InstrumentCache, holdings: Iterable[Holding]
 ) -> tuple[dict[str, InstrumentView], list[str]]:
-    """Tick schedules of every position (cached for a week across processes)."""
+    """Tick schedules of every position: cached for a week across processes, else fetched in batches."""
     views: dict[str, InstrumentView] = {}
-    notes: list[str] = []
+    missing: list[Holding] = []
     for holding in holdings:
-        kind = holding.instrument_type.value
-        cached = cache.get(kind, holding.symbol)
+        cached = cache.get(holding.instrument_type.value, holding.symbol)
         if cached is not None:
             views[holding.symbol] = InstrumentView(holding.symbol, cached.schedule(), closing_only=cached.closing_only)
-            continue
-        try:
-            fetched = _fetch_schedule(broker, holding)
-        except NotFoundError:
-            fetched = None
-        except BrokerError as error:
-            logger.warning('instrument %s unavailable: %s', holding.symbol, error)
-            fetched = None
-        if fetched is not None:
-            schedule, closing_only = fetched
-            cache.put(kind, holding.symbol, schedule, closing_only=closing_only)
+        elif holding.instrument_type in (InstrumentType.EQUITY, InstrumentType.EQUITY_OPTION, InstrumentType.FUTURE):
+            missing.append(holding)
+    if not missing:
+        return views, []
+    equities, futures, notes = _fetch(broker, missing)
+    for holding in missing:
+        found = _schedule(holding, equities, futures)
+        if found is not None:
+            schedule, closing_only = found
+            cache.put(holding.instrument_type.value, holding.symbol, schedule, closing_only=closing_only)
             views[holding.symbol] = InstrumentView(holding.symbol, schedule, closing_only=closing_only)
             continue
         fallback = _fallback(holding)
