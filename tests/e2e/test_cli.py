@@ -124,3 +124,15 @@ def test_a_wrong_account_is_named(credentials: PaperBroker, no_aws: None) -> Non
     result = runner.invoke(app, ['run', 'ensure-stops', '--api-url', credentials.api_url, '--account', '5WT99999'])
     assert result.exit_code == 1
     assert '5WT99999' in result.stderr
+
+
+def test_the_breaker_can_be_read_and_reset(moto_endpoint: str) -> None:
+    runner.invoke(app, ['store', 'init'])
+    assert runner.invoke(app, ['breaker', 'status', '--account', '5WT00001']).stdout.startswith('closed')
+    from tastyguard.store.control import CircuitBreaker
+    from tastyguard.store.table import StateTable
+
+    CircuitBreaker(StateTable(), max_writes=1, window_seconds=60).trip('5WT00001', 'test burst')
+    assert runner.invoke(app, ['breaker', 'status', '--account', '5WT00001']).stdout.startswith('TRIPPED')
+    runner.invoke(app, ['breaker', 'reset', '--account', '5WT00001'])
+    assert runner.invoke(app, ['breaker', 'status', '--account', '5WT00001']).stdout.startswith('closed')

@@ -24,6 +24,7 @@ app.add_typer(paper.app, name='paper')
 app.add_typer(ops_cmd.store_app, name='store')
 app.add_typer(ops_cmd.token_app, name='token')
 app.add_typer(ops_cmd.kill_app, name='kill-switch')
+app.add_typer(ops_cmd.breaker_app, name='breaker')
 
 
 def _version(value: bool) -> None:

@@ -19,7 +19,7 @@ from tastyguard.cli.runtime import CliError, aws_configured, fail
 from tastyguard.config.loader import load_config
 from tastyguard.config.problems import ConfigError
 from tastyguard.store.alerts import AlertStateStore
-from tastyguard.store.control import DEFAULT_KILL_SWITCH_PARAMETER, KillSwitch
+from tastyguard.store.control import DEFAULT_KILL_SWITCH_PARAMETER, CircuitBreaker, KillSwitch
 from tastyguard.store.runs import RunStore
 from tastyguard.store.schema import TABLES, create_tables
 from tastyguard.store.table import StateTable
@@ -27,6 +27,7 @@ from tastyguard.store.tokens import AwsTokenCache
 
 store_app = typer.Typer(help='The DynamoDB tables.', no_args_is_help=True)
 token_app = typer.Typer(help='The shared access token and its re-authorization breaker.', no_args_is_help=True)
+breaker_app = typer.Typer(help='The per-account order-write circuit breaker.', no_args_is_help=True)
 kill_app = typer.Typer(help='The kill switch: stop every order write (existing stops stay).', no_args_is_help=True)
 
 PARAMETER = typer.Option(DEFAULT_KILL_SWITCH_PARAMETER, '--parameter', help='The SSM parameter of the kill switch.')
@@ -151,3 +152,23 @@ def history(
             '\n'.join(run.errors) or '-',
         )
     console.print(table)
+
+
+def _breaker() -> CircuitBreaker:
+    return CircuitBreaker(StateTable(), max_writes=1, window_seconds=60)  # limits do not matter to read or reset
+
+
+@breaker_app.command('status')
+def breaker_status(account: str = typer.Option(..., '--account', '-a')) -> None:
+    """Whether the account's order-write breaker is tripped, and why."""
+    _require_aws()
+    trip = _breaker().tripped(account)
+    typer.echo('closed' if trip is None else f'TRIPPED {trip.tripped_at:%Y-%m-%d %H:%M}: {trip.reason}')
+
+
+@breaker_app.command('reset')
+def breaker_reset(account: str = typer.Option(..., '--account', '-a')) -> None:
+    """Allow order writes again on the account (after you found what caused the burst)."""
+    _require_aws()
+    _breaker().reset(account)
+    typer.echo(f'the order-write breaker of {account} is closed')
