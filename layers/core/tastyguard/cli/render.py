@@ -88,6 +88,8 @@ def print_result(console: Console, result: AccountRunResult, *, reports: bool = 
         parts.append(f'{left_alone} of your orders seen and left alone')
     parts.append(f'{result.api_calls} API calls · {result.duration_ms} ms')
     console.print(f'[dim]{escape(" · ".join(parts))}[/]')
+    for event in result.events:
+        console.print(f'  [cyan]event:[/] {escape(event)}')
     for note in result.notes:
         console.print(f'  [dim]note:[/] {escape(note)}')
     for error in result.errors:

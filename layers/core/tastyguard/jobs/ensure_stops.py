@@ -176,6 +176,9 @@ def ensure_stops(ctx: JobContext, invocation: JobInvocation, account: str, run_i
     plan, read = plan_account(ctx, account, invocation.salt(run_id), outcome)
     executor = Executor(ctx, account, mode=mode, run_id=run_id, read=read, blocked=blocked)
     outcome.actions = executor.execute(plan)
+    if executor.touched:  # remember what this run created or cancelled, so the next run sees the change
+        ledger = ctx.stores.ledger
+        ledger.save(tracking.changed_entries(executor.touched, ledger.all(account), ctx.clock()))
     outcome.alerts = list(_alerts(plan))
     for row in outcome.actions:
         if row.kind in ('place', 'replace', 'cancel') and row.result in (

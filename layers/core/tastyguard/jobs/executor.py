@@ -86,6 +86,7 @@ class Executor:
         self._read = read
         self.blocked = blocked
         self.gate = WriteGate(ctx, account, mode)
+        self.touched: list[wire.Order] = []  # orders the broker returned for this run's writes (for the ledger)
 
     def execute(self, plan: Plan) -> list[ActionResult]:
         """Every action of ``plan`` with its outcome (raises ReauthorizationRequired at once)."""
@@ -191,6 +192,7 @@ class Executor:
             codes = ', '.join(error.codes)
             return _done(row, 'rejected', detail=f'the broker refused it ({codes or error.status}): {error.message}')
         intents.update(intent, IntentState.SENT, order_id=placed.id)
+        self.touched.append(placed)
         return _done(row, 'replaced' if replacing else 'placed', order_id=str(placed.id))
 
     def _earlier_attempt(self, intent: Intent, row: ActionResult) -> ActionResult | None:
@@ -220,6 +222,7 @@ class Executor:
             found = None
         if found is not None and found.id is not None:
             self._ctx.stores.intents.update(intent, IntentState.SENT, order_id=found.id)
+            self.touched.append(found)
             done = 'replaced' if intent.operation is IntentOperation.REPLACE else 'placed'
             return _done(
                 row, done, order_id=str(found.id), detail='confirmed by looking it up after the response was lost'
@@ -255,6 +258,7 @@ class Executor:
             intents.update(intent, IntentState.REJECTED, error=str(error))
             return _done(row, 'rejected', detail=f'the broker refused the cancel: {error}')
         intents.update(intent, IntentState.SENT, order_id=cancelled.id)
+        self.touched.append(cancelled)
         return _done(row, 'cancelled')
 
 

@@ -86,7 +86,8 @@ def build_notice(
     urgent = [c for c in [*decided.send, *decided.reminders] if c.kind != 'shadow' and c.severity.rank >= minimum]
     resolved = [r for r in decided.resolved if r.kind != 'shadow'] if minimum == 0 else []
     errors = list(result.errors)
-    events = list(events) if minimum == 0 else []
+    announced = {c.message for c in [*decided.send, *decided.reminders, *decided.suppressed]}
+    events = [event for event in events if event not in announced] if minimum == 0 else []
     if not (executed or failed or shadow or urgent or resolved or errors or events):
         return None
     sections: list[NoticeSection] = []

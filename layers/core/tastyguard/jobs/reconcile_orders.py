@@ -135,8 +135,14 @@ def reconcile_orders(ctx: JobContext, invocation: JobInvocation, account: str, r
     intents = ctx.stores.intents.all(account)
     work = _Reconciler(ctx, account, outcome)
     for order in orders:
-        before = previous.get(order.id) if order.id is not None else None
-        if before is not None and order.legs:
+        if order.id is None or not order.legs:
+            continue
+        before = previous.get(order.id)
+        if before is None and tracking.is_ours(order) and str(order.status) in ('Rejected', 'Expired'):
+            before = tracking.ledger_entry(order, None, ctx.clock()).model_copy(
+                update={'status': 'Received', 'terminal': False}
+            )
+        if before is not None:
             work.classify(order, before, intents)
     work.triggered_unfilled(orders)
     ctx.stores.ledger.save([*tracking.changed_entries(orders, previous, ctx.clock()), *gone])

@@ -46,6 +46,7 @@ class AccountRunResult(BaseModel):
     actions: list[ActionResult] = Field(default_factory=list)
     errors: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    events: list[str] = Field(default_factory=list)
     api_calls: int = 0
     rate_limited: int = 0
     duration_ms: int = 0
@@ -77,4 +78,5 @@ class AccountRunResult(BaseModel):
             ],
             'errors': list(self.errors),
             'notes': list(self.notes),
+            'events': list(self.events),
         }

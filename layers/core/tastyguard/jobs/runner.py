@@ -139,6 +139,7 @@ def _run_account(
         actions=outcome.actions,
         errors=errors,
         notes=outcome.notes,
+        events=outcome.events,
         api_calls=_calls(ctx) - calls_before,
         rate_limited=int(str(ctx.broker.stats.snapshot()['rate_limited_responses'])) - limited_before,
         duration_ms=int((time.monotonic() - clock_start) * 1000),
