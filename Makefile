@@ -14,7 +14,11 @@ export UV_PYTHON := $(PYTHON)
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := 1
 
-.PHONY: help setup demo test unit integration lint format typecheck bench layer synth clean
+.PHONY: help setup demo test unit integration lint format typecheck bench layer synth deploy clean
+
+# The CDK CLI is pinned in package.json (npm's `latest` is 3.x); pass extra flags with CDK_ARGS='-c config=prod.yaml'.
+CDK := npx --no-install cdk
+CDK_ARGS ?=
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -51,6 +55,15 @@ bench: setup  ## run the benchmarks in bench/ and print their reports
 
 layer: setup  ## export the pinned dependency-layer requirements from the lock file
 	$(UV) export --frozen --no-default-groups --no-emit-project --no-hashes --no-header --no-annotate --prune boto3 --prune botocore > layers/deps/requirements.txt
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+synth: setup node_modules/.package-lock.json  ## synthesize the CDK app into cdk.out (no AWS account, no Docker)
+	$(RUN) $(CDK) synth --no-notices --quiet $(CDK_ARGS)
+
+deploy: setup node_modules/.package-lock.json  ## deploy the stack into your AWS account (needs credentials)
+	$(RUN) $(CDK) deploy --no-notices $(CDK_ARGS)
 
 clean:  ## remove build output and caches
 	rm -rf cdk.out .build .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""The tastyguard CDK app: ``cdk synth`` / ``cdk deploy`` (see docs/infrastructure.md)."""

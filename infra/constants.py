@@ -1,0 +1,171 @@
+"""Every name, size, timeout and environment-variable key of the CDK app, in one place.
+
+Table names and their environment variables are not repeated here: they come from
+:mod:`tastyguard.store.schema`, the single source the job code reads too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from aws_cdk import Duration
+from aws_cdk import aws_logs as logs
+
+from tastyguard.store.schema import IDEMPOTENCY_TABLE, STATE_TABLE
+
+# -- the project -----------------------------------------------------------------------------------------
+SERVICE: Final = 'tastyguard'
+STACK_NAME: Final = 'tastyguard'
+STACK_DESCRIPTION: Final = 'tastyguard: keeps a broker-side stop on every tastytrade position'
+PROJECT_ROOT: Final = Path(__file__).resolve().parents[1]
+
+# cdk.json context keys (``cdk synth -c config=prod.yaml``)
+CONTEXT_CONFIG: Final = 'config'
+CONTEXT_RESERVED_CONCURRENCY: Final = 'reserved_concurrency'
+DEFAULT_CONFIG_FILE: Final = 'tastyguard.yaml'
+EXAMPLE_CONFIG_FILE: Final = 'tastyguard.example.yaml'
+
+# -- source folders bundled into assets ----------------------------------------------------------------
+FUNCTIONS_DIR: Final = PROJECT_ROOT / 'functions'
+CORE_PACKAGE_DIR: Final = PROJECT_ROOT / 'layers' / 'core' / 'tastyguard'
+DEPS_LAYER_DIR: Final = PROJECT_ROOT / 'layers' / 'deps'
+DEPS_REQUIREMENTS: Final = 'requirements.txt'
+# Never in an asset: byte code, caches, and the CLI (typer, rich, yaml, moto stay off Lambda).
+BUNDLE_EXCLUDES: Final = ('__pycache__', '*.pyc', '*.pyo', '.mypy_cache', '.pytest_cache', '.ruff_cache', 'tests')
+CORE_LAYER_EXCLUDED_PACKAGES: Final = ('cli',)
+CONFIG_JSON_NAME: Final = 'tastyguard.json'  # written into functions/ next to the handlers
+LAMBDA_TASK_ROOT: Final = '/var/task'
+CONFIG_FILE_IN_FUNCTION: Final = f'{LAMBDA_TASK_ROOT}/functions/{CONFIG_JSON_NAME}'
+
+# -- docker-free bundling of the dependency layer ---------------------------------------------------------
+# Lambda python3.13 runs on Amazon Linux 2023 (glibc 2.34): manylinux_2_28 and manylinux2014 wheels both run.
+LAYER_PLATFORMS: Final = ('manylinux2014_aarch64', 'manylinux_2_28_aarch64')
+LAYER_PYTHON_VERSION: Final = '3.13'
+LAYER_IMPLEMENTATION: Final = 'cp'
+LAYER_SO_TAG: Final = 'cpython-313-aarch64-linux-gnu'
+LAMBDA_UNZIPPED_LIMIT_BYTES: Final = 250 * 1024 * 1024
+PIP_ENV_OVERRIDE: Final = 'TASTYGUARD_PIP'  # e.g. "python3.13 -m pip" when the venv has no pip
+# The Docker image/command of BundlingOptions are never used: the local bundlers always bundle or raise.
+NO_DOCKER_IMAGE: Final = 'tastyguard/local-bundling-only'
+NO_DOCKER_COMMAND: Final = ('false',)
+
+# -- Lambda -----------------------------------------------------------------------------------------------
+JOBS: Final = ('sync_positions', 'ensure_stops', 'reconcile_orders', 'digest')
+DIGEST_JOB: Final = 'digest'
+EVENT_JOB: Final = 'ensure_stops'  # the job the streamer's events trigger
+# Jobs that may publish streamer-style events themselves (events:PutEvents on the bus).
+EVENT_PUBLISHING_JOBS: Final = ('sync_positions', 'reconcile_orders')
+NOTIFIER: Final = 'notify_slack'
+HANDLER_TEMPLATE: Final = 'functions.{name}.handler.lambda_handler'
+FUNCTION_NAME_TEMPLATE: Final = 'tastyguard-{name}'  # tastyguard-ensure-stops
+JOB_MEMORY_MB: Final = 512
+NOTIFIER_MEMORY_MB: Final = 256
+# The most a job may run; the stack lowers it below the job's schedule period (see infra/settings.py).
+JOB_MAX_TIMEOUT: Final = {
+    'sync_positions': Duration.minutes(2),
+    'ensure_stops': Duration.minutes(3),
+    'reconcile_orders': Duration.minutes(3),
+    'digest': Duration.minutes(5),
+}
+TIMEOUT_MARGIN: Final = Duration.seconds(30)  # timeout <= period - margin
+NOTIFIER_TIMEOUT: Final = Duration.seconds(30)
+JOB_RESERVED_CONCURRENCY: Final = 1  # one run of a job at a time (plus the DynamoDB lease per account)
+JOB_ASYNC_RETRIES: Final = 0  # Scheduler and EventBridge retry delivery; a failed run waits for the next tick
+NOTIFIER_ASYNC_RETRIES: Final = 2  # a Slack hiccup is worth a retry
+NOTIFIER_MAX_EVENT_AGE: Final = Duration.hours(1)
+LOG_RETENTION: Final = logs.RetentionDays.ONE_MONTH
+LOG_LEVEL: Final = 'INFO'
+
+# -- the environment-variable contract (names and ARNs only, never a secret value) --------------------------
+ENV_STATE_TABLE: Final = STATE_TABLE.env_var  # TASTYGUARD_STATE_TABLE
+ENV_IDEMPOTENCY_TABLE: Final = IDEMPOTENCY_TABLE.env_var  # TASTYGUARD_IDEMPOTENCY_TABLE
+ENV_BROKER_SECRET: Final = 'TASTYGUARD_BROKER_SECRET'  # noqa: S105 - a variable name
+ENV_TOKEN_SECRET: Final = 'TASTYGUARD_TOKEN_SECRET'  # noqa: S105 - a variable name
+ENV_TOPIC_ARN: Final = 'TASTYGUARD_TOPIC_ARN'
+ENV_KILL_SWITCH_PARAM: Final = 'TASTYGUARD_KILL_SWITCH_PARAM'
+ENV_CONFIG_FILE: Final = 'TASTYGUARD_CONFIG_FILE'
+ENV_EVENT_BUS: Final = 'TASTYGUARD_EVENT_BUS'
+ENV_SLACK_SECRET: Final = 'TASTYGUARD_SLACK_SECRET'  # noqa: S105 - a variable name
+ENV_POWERTOOLS_SERVICE: Final = 'POWERTOOLS_SERVICE_NAME'
+ENV_POWERTOOLS_NAMESPACE: Final = 'POWERTOOLS_METRICS_NAMESPACE'
+ENV_POWERTOOLS_LOG_LEVEL: Final = 'POWERTOOLS_LOG_LEVEL'
+POWERTOOLS_ENV: Final = {
+    ENV_POWERTOOLS_SERVICE: SERVICE,
+    ENV_POWERTOOLS_NAMESPACE: SERVICE,
+    ENV_POWERTOOLS_LOG_LEVEL: LOG_LEVEL,
+}
+
+# -- least privilege: the data-plane actions the jobs use (tastyguard.store + Powertools idempotency) -------------
+STATE_TABLE_ACTIONS: Final = (
+    'dynamodb:GetItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:Query',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:BatchWriteItem',
+    'dynamodb:ConditionCheckItem',
+)
+IDEMPOTENCY_TABLE_ACTIONS: Final = (
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+)
+# kms:ViaService services for the stack key (tables, secrets, topic).
+KEY_CONSUMER_SERVICES: Final = ('dynamodb', 'secretsmanager', 'sns')
+KEY_ACTIONS: Final = ('kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey')
+
+# -- secrets and parameters -------------------------------------------------------------------------------
+BROKER_SECRET_NAME: Final = 'tastyguard/broker'  # noqa: S105 - a secret's name
+TOKEN_SECRET_NAME: Final = 'tastyguard/access-token'  # noqa: S105 - a secret's name
+# Secrets Manager fills each secret at deploy time (nothing secret exists at synth): the real keys are empty
+# and only a random `placeholder` key is generated. Empty values make the jobs stop with "store the grant
+# with put-secret-value" *before* any login attempt, so a fresh stack never sends tastytrade a bad grant
+# (repeated failed logins get an IP blocked for hours).
+PLACEHOLDER_GENERATED_KEY: Final = 'placeholder'
+BROKER_SECRET_TEMPLATE: Final = {'client_secret': '', 'refresh_token': ''}
+TOKEN_SECRET_TEMPLATE: Final = {'access_token': None}  # "no token yet": the first job mints one
+SLACK_SECRET_TEMPLATE: Final = {'webhook_url': ''}  # the notifier explains how to fill it in
+# Same name as tastyguard.store.control.DEFAULT_KILL_SWITCH_PARAMETER (a test keeps them equal).
+KILL_SWITCH_PARAMETER: Final = '/tastyguard/kill-switch'
+KILL_SWITCH_INITIAL_VALUE: Final = '{"engaged": false}'
+
+# -- notifications and events -----------------------------------------------------------------------------
+TOPIC_NAME: Final = 'tastyguard-notifications'
+TOPIC_DISPLAY_NAME: Final = 'tastyguard'
+EVENT_BUS_NAME: Final = 'tastyguard'
+STREAMER_SOURCE: Final = 'tastyguard.streamer'
+STREAMER_DETAIL_TYPES: Final = ('OrderFilled', 'PositionChanged')
+EVENT_TARGET_RETRIES: Final = 2
+EVENT_TARGET_MAX_AGE: Final = Duration.minutes(10)
+
+# -- schedules --------------------------------------------------------------------------------------------
+SCHEDULE_GROUP_NAME: Final = 'tastyguard'
+MARKET_HOURS: Final = '9-16'  # 09:00-16:59 local: the job itself skips holidays and early closes
+MARKET_DAYS: Final = 'MON-FRI'
+SCHEDULER_RETRIES: Final = 2
+MIN_EVENT_AGE: Final = Duration.minutes(1)  # Scheduler's and Lambda's minimum
+DIGEST_MAX_EVENT_AGE: Final = Duration.hours(1)
+
+# -- queues -----------------------------------------------------------------------------------------------
+DLQ_RETENTION: Final = Duration.days(14)
+
+# -- encryption -------------------------------------------------------------------------------------------
+KEY_ALIAS: Final = 'alias/tastyguard'
+
+# -- monitoring (metric names the jobs publish with Powertools Metrics) -----------------------------------------
+METRICS_NAMESPACE: Final = SERVICE
+METRIC_POSITIONS_UNPROTECTED: Final = 'PositionsUnprotected'
+METRIC_RUNS_COMPLETED: Final = 'RunsCompleted'  # account runs that finished (status ok)
+METRIC_RUNS_SKIPPED: Final = 'RunsSkipped'  # in session, but skipped (lease held, broker read failed)
+METRIC_RUNS_FAILED: Final = 'RunsFailed'
+METRIC_DIMENSION_SERVICE: Final = 'service'
+METRIC_DIMENSION_JOB: Final = 'job'
+ALARM_PERIOD: Final = Duration.minutes(5)
+UNPROTECTED_EVALUATION_PERIODS: Final = 3
+THROTTLE_EVALUATION_PERIODS: Final = 3
+DEAD_MAN_MIN_WINDOW_MINUTES: Final = 30
+DEAD_MAN_ACTIVE_PERIODS: Final = 3
+DASHBOARD_NAME: Final = 'tastyguard'

@@ -1,0 +1,60 @@
+"""The streamer's event bus and the rule that turns a fill or a position change into an ``ensure_stops`` run.
+
+The Fargate streamer (a later issue) publishes ``OrderFilled`` / ``PositionChanged`` events with source
+``tastyguard.streamer`` and ``detail.account`` / ``detail.symbol`` to this bus; it will need only
+``events:PutEvents`` on :attr:`Events.bus`.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from infra import constants as c
+from infra.constructs.dead_letters import DeadLetterQueue
+
+
+class Events(Construct):
+    """A custom bus (so nothing else in the account can trigger tastyguard by accident) and its routing rule."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.bus = events.EventBus(
+            self,
+            'Bus',
+            event_bus_name=c.EVENT_BUS_NAME,
+            description='tastyguard: fills and position changes from the streamer',
+        )
+        self.dead_letters = DeadLetterQueue(
+            self, 'StreamerEventDeadLetters', purpose='streamer events not delivered to ensure_stops'
+        )
+        self.rule: events.Rule | None = None
+
+    def trigger(self, function: lambda_.IFunction) -> events.Rule:
+        """Route the streamer's events to ``function`` as ``{"job", "account", "symbol", "event_id"}``."""
+        self.rule = events.Rule(
+            self,
+            'StreamerToEnsureStops',
+            event_bus=self.bus,
+            description='a fill or position change: protect that position now',
+            event_pattern=events.EventPattern(source=[c.STREAMER_SOURCE], detail_type=list(c.STREAMER_DETAIL_TYPES)),
+        )
+        self.rule.add_target(
+            targets.LambdaFunction(
+                function,
+                event=events.RuleTargetInput.from_object(
+                    {
+                        'job': c.EVENT_JOB,
+                        'account': events.EventField.from_path('$.detail.account'),
+                        'symbol': events.EventField.from_path('$.detail.symbol'),
+                        'event_id': events.EventField.event_id,
+                    }
+                ),
+                dead_letter_queue=self.dead_letters.queue,
+                retry_attempts=c.EVENT_TARGET_RETRIES,
+                max_event_age=c.EVENT_TARGET_MAX_AGE,
+            )
+        )
+        return self.rule

@@ -1,0 +1,73 @@
+"""The Lambda code: a dependency layer, a code layer (the ``tastyguard`` package) and the functions asset.
+
+All three are bundled locally without Docker (:mod:`infra.bundling`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from aws_cdk import AssetHashType
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from infra import constants as c
+from infra.bundling import CopyBundler, PipPlatformBundler, local_only
+
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+ARCHITECTURE = lambda_.Architecture.ARM_64
+
+
+def deps_layer_hash() -> str:
+    """The dependency layer's identity: the pinned requirements plus the target platform.
+
+    A custom hash lets the CDK reuse an already-built layer in ``cdk.out`` (no pip run on every synth)
+    while any change of a pin or of the target rebuilds and redeploys it.
+    """
+    digest = hashlib.sha256((c.DEPS_LAYER_DIR / c.DEPS_REQUIREMENTS).read_bytes())
+    digest.update(repr((c.LAYER_PLATFORMS, c.LAYER_PYTHON_VERSION, c.LAYER_IMPLEMENTATION)).encode())
+    return digest.hexdigest()
+
+
+class LambdaPackaging(Construct):
+    """What every tastyguard function runs: ``functions/`` on top of the two layers."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config_json: str) -> None:
+        super().__init__(scope, construct_id)
+        self.deps_layer = lambda_.LayerVersion(
+            self,
+            'DepsLayer',
+            description='tastyguard runtime dependencies (pydantic, httpx, Powertools) for python3.13 arm64',
+            code=lambda_.Code.from_asset(
+                str(c.DEPS_LAYER_DIR),
+                bundling=local_only(PipPlatformBundler(c.DEPS_LAYER_DIR / c.DEPS_REQUIREMENTS)),
+                asset_hash_type=AssetHashType.CUSTOM,
+                asset_hash=deps_layer_hash(),
+            ),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+        )
+        # OUTPUT hashes: the bundle is a cheap copy, and hashing what is shipped is what catches every change.
+        self.core_layer = lambda_.LayerVersion(
+            self,
+            'CoreLayer',
+            description='the tastyguard package (without its CLI)',
+            code=lambda_.Code.from_asset(
+                str(c.CORE_PACKAGE_DIR),
+                bundling=local_only(
+                    CopyBundler(c.CORE_PACKAGE_DIR, 'python/tastyguard', exclude_dirs=c.CORE_LAYER_EXCLUDED_PACKAGES)
+                ),
+                asset_hash_type=AssetHashType.OUTPUT,
+            ),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+        )
+        # The validated config travels inside the functions asset, so a config change redeploys the code.
+        self.code = lambda_.Code.from_asset(
+            str(c.FUNCTIONS_DIR),
+            bundling=local_only(
+                CopyBundler(c.FUNCTIONS_DIR, 'functions', extra_files={f'functions/{c.CONFIG_JSON_NAME}': config_json})
+            ),
+            asset_hash_type=AssetHashType.OUTPUT,
+        )
+        self.layers: list[lambda_.ILayerVersion] = [self.deps_layer, self.core_layer]

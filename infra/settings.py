@@ -1,0 +1,118 @@
+"""What the stack needs from ``tastyguard.yaml``, validated once at synth time.
+
+The config is read with :func:`tastyguard.config.load_config` (the same validation as ``tastyguard config
+check``), reduced to the handful of values the infrastructure depends on, and carried along as JSON so the
+functions asset can ship the validated config to the Lambdas.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import time
+from pathlib import Path
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict
+
+from infra import constants as c
+from tastyguard.config import TastyguardConfig, config_to_json, load_config
+
+_FALSE_WORDS = frozenset({'false', '0', 'no', 'off'})
+
+
+class StackSettings(BaseModel):
+    """The part of the configuration that shapes the deployed resources."""
+
+    model_config = ConfigDict(frozen=True, extra='forbid')
+
+    config_source: str
+    config_json: str
+    environment: str
+    mode: str
+    emails: tuple[str, ...]
+    slack_enabled: bool
+    slack_secret_name: str
+    digest_enabled: bool
+    timezone: str
+    market_hours_only: bool
+    sync_positions_minutes: int
+    ensure_stops_minutes: int
+    reconcile_orders_minutes: int
+    digest_time: time
+    reserved_concurrency: bool = True
+
+    @classmethod
+    def from_config(cls, config: TastyguardConfig, *, source: str, reserved_concurrency: bool = True) -> Self:
+        """Reduce a validated config to what the stack needs."""
+        notifications = config.notifications
+        schedules = config.schedules
+        return cls(
+            config_source=source,
+            config_json=config_to_json(config),
+            environment=config.environment.value,
+            mode=config.mode.value,
+            emails=tuple(notifications.email),
+            slack_enabled=notifications.slack.enabled,
+            slack_secret_name=notifications.slack.webhook_secret_name,
+            digest_enabled=notifications.digest,
+            timezone=schedules.timezone,
+            market_hours_only=schedules.market_hours_only,
+            sync_positions_minutes=schedules.sync_positions_minutes,
+            ensure_stops_minutes=schedules.ensure_stops_minutes,
+            reconcile_orders_minutes=schedules.reconcile_orders_minutes,
+            digest_time=schedules.digest_time,
+            reserved_concurrency=reserved_concurrency,
+        )
+
+    def period_minutes(self, job: str) -> int | None:
+        """How often a periodic job runs; None for the daily digest."""
+        periods = {
+            'sync_positions': self.sync_positions_minutes,
+            'ensure_stops': self.ensure_stops_minutes,
+            'reconcile_orders': self.reconcile_orders_minutes,
+        }
+        return periods.get(job)
+
+
+def resolve_config_path(requested: str | None, root: Path = c.PROJECT_ROOT) -> Path:
+    """The config file to deploy.
+
+    An explicit ``-c config=<path>`` must exist. Without one, ``tastyguard.yaml`` is used, and on a fresh
+    clone (no ``tastyguard.yaml`` yet) the commented example, with a warning, so ``cdk synth`` works at once.
+    Relative paths are relative to the project root (where ``cdk.json`` is).
+    """
+    if requested:
+        path = Path(requested)
+        return path if path.is_absolute() else root / path
+    default = root / c.DEFAULT_CONFIG_FILE
+    if default.exists():
+        return default
+    example = root / c.EXAMPLE_CONFIG_FILE
+    print(  # noqa: T201 - a synth-time warning for the person running cdk
+        f'WARNING: {c.DEFAULT_CONFIG_FILE} not found; synthesizing with {c.EXAMPLE_CONFIG_FILE}. '
+        f'Copy it to {c.DEFAULT_CONFIG_FILE} and edit it before you deploy.',
+        file=sys.stderr,
+    )
+    return example
+
+
+def context_flag(value: Any, *, default: bool) -> bool:
+    """A boolean from cdk context (``-c key=false`` arrives as the string 'false')."""
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() not in _FALSE_WORDS
+
+
+def load_settings(get_context: Callable[[str], Any], root: Path = c.PROJECT_ROOT) -> StackSettings:
+    """Load and validate the config named by the app's context; raises ``ConfigError`` naming every problem."""
+    path = resolve_config_path(get_context(c.CONTEXT_CONFIG), root)
+    config = load_config(path)
+    reserved = context_flag(get_context(c.CONTEXT_RESERVED_CONCURRENCY), default=True)
+    try:
+        source = str(path.relative_to(root))
+    except ValueError:
+        source = str(path)
+    return StackSettings.from_config(config, source=source, reserved_concurrency=reserved)

@@ -1,0 +1,318 @@
+"""What the full stack deploys: counts and the properties that matter, read from the synthesized template."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match
+
+from infra import constants as c
+from tastyguard.store.schema import IDEMPOTENCY_TABLE, STATE_TABLE, TableSpec
+
+pytestmark = pytest.mark.infra
+
+JOB_FUNCTIONS = {f'tastyguard-{job.replace("_", "-")}': job for job in c.JOBS}
+NOTIFIER_FUNCTION = 'tastyguard-notify-slack'
+
+
+def ref_id(value: Any) -> str:
+    """The logical id a Ref / Fn::GetAtt points at."""
+    if 'Ref' in value:
+        return str(value['Ref'])
+    return str(value['Fn::GetAtt'][0])
+
+
+@pytest.mark.parametrize(
+    ('resource_type', 'count'),
+    [
+        ('AWS::Lambda::Function', 5),
+        ('AWS::Lambda::LayerVersion', 2),
+        ('AWS::Logs::LogGroup', 5),
+        ('AWS::DynamoDB::Table', 2),
+        ('AWS::SecretsManager::Secret', 3),
+        ('AWS::SSM::Parameter', 1),
+        ('AWS::KMS::Key', 1),
+        ('AWS::SNS::Topic', 1),
+        ('AWS::SNS::Subscription', 3),
+        ('AWS::SQS::Queue', 4),
+        ('AWS::Scheduler::ScheduleGroup', 1),
+        ('AWS::Scheduler::Schedule', 4),
+        ('AWS::Events::EventBus', 1),
+        ('AWS::Events::Rule', 1),
+        ('AWS::CloudWatch::CompositeAlarm', 1),
+        ('AWS::CloudWatch::Dashboard', 1),
+        ('AWS::EC2::VPC', 0),
+        ('AWS::EC2::NatGateway', 0),
+    ],
+)
+def test_full_stack_has_the_expected_resources(full: Any, resource_type: str, count: int) -> None:
+    full.template.resource_count_is(resource_type, count)
+
+
+def test_every_function_is_arm64_python313_traced_with_json_logs(full: Any) -> None:
+    # Given every function of the stack
+    functions = full.functions()
+    # Then each one runs the same runtime, architecture, layers and observability settings
+    assert set(functions) == {*JOB_FUNCTIONS, NOTIFIER_FUNCTION}
+    for name, props in functions.items():
+        assert props['Architectures'] == ['arm64'], name
+        assert props['Runtime'] == 'python3.13', name
+        assert props['TracingConfig'] == {'Mode': 'Active'}, name
+        assert props['LoggingConfig']['LogFormat'] == 'JSON', name
+        assert props['LoggingConfig']['ApplicationLogLevel'] == 'INFO', name
+        assert len(props['Layers']) == 2, name
+        assert props['Handler'] == f'functions.{JOB_FUNCTIONS.get(name, c.NOTIFIER)}.handler.lambda_handler'
+
+
+def test_every_function_logs_to_its_own_group_with_retention(full: Any) -> None:
+    groups = full.resources('AWS::Logs::LogGroup')
+    for name, props in full.functions().items():
+        group = groups[ref_id(props['LoggingConfig']['LogGroup'])]
+        assert group['Properties']['LogGroupName'] == f'/aws/lambda/{name}'
+        assert group['Properties']['RetentionInDays'] == 30
+    used = [ref_id(props['LoggingConfig']['LogGroup']) for props in full.functions().values()]
+    assert len(set(used)) == len(used)
+
+
+def test_every_function_has_its_own_role(full: Any) -> None:
+    roles = [ref_id(props['Role']) for props in full.functions().values()]
+    assert len(set(roles)) == len(roles)
+
+
+def test_jobs_run_one_at_a_time_and_end_before_their_next_tick(full: Any) -> None:
+    functions = full.functions()
+    periods = {'sync_positions': 5, 'ensure_stops': 5, 'reconcile_orders': 15}
+    for name, job in JOB_FUNCTIONS.items():
+        props = functions[name]
+        assert props['ReservedConcurrentExecutions'] == 1, name
+        if job in periods:
+            assert props['Timeout'] < periods[job] * 60, name
+    assert functions['tastyguard-ensure-stops']['Timeout'] == 180
+    assert 'ReservedConcurrentExecutions' not in functions[NOTIFIER_FUNCTION]
+
+
+def test_job_functions_get_the_environment_contract(full: Any) -> None:
+    for name in JOB_FUNCTIONS:
+        variables = full.functions()[name]['Environment']['Variables']
+        assert set(variables) == {
+            'TASTYGUARD_STATE_TABLE',
+            'TASTYGUARD_IDEMPOTENCY_TABLE',
+            'TASTYGUARD_BROKER_SECRET',
+            'TASTYGUARD_TOKEN_SECRET',
+            'TASTYGUARD_TOPIC_ARN',
+            'TASTYGUARD_KILL_SWITCH_PARAM',
+            'TASTYGUARD_CONFIG_FILE',
+            'TASTYGUARD_EVENT_BUS',
+            'POWERTOOLS_SERVICE_NAME',
+            'POWERTOOLS_METRICS_NAMESPACE',
+            'POWERTOOLS_LOG_LEVEL',
+        }, name
+        assert variables['TASTYGUARD_BROKER_SECRET'] == 'tastyguard/broker'
+        assert variables['TASTYGUARD_TOKEN_SECRET'] == 'tastyguard/access-token'
+        assert variables['TASTYGUARD_CONFIG_FILE'] == '/var/task/functions/tastyguard.json'
+        assert ref_id(variables['TASTYGUARD_STATE_TABLE']) == full.logical_id(
+            'AWS::DynamoDB::Table', 'TableName', STATE_TABLE.default_name
+        )
+        assert ref_id(variables['TASTYGUARD_KILL_SWITCH_PARAM']).startswith('SecretsKillSwitch')
+        assert variables['POWERTOOLS_SERVICE_NAME'] == 'tastyguard'
+        assert variables['POWERTOOLS_METRICS_NAMESPACE'] == 'tastyguard'
+        assert variables['POWERTOOLS_LOG_LEVEL'] == 'INFO'
+
+
+def test_notifier_gets_only_the_slack_secret_name(full: Any) -> None:
+    variables = full.functions()[NOTIFIER_FUNCTION]['Environment']['Variables']
+    assert variables == {
+        'TASTYGUARD_SLACK_SECRET': 'tastyguard/slack-test',
+        'POWERTOOLS_SERVICE_NAME': 'tastyguard',
+        'POWERTOOLS_METRICS_NAMESPACE': 'tastyguard',
+        'POWERTOOLS_LOG_LEVEL': 'INFO',
+    }
+
+
+def test_failed_async_runs_go_to_a_dead_letter_queue(full: Any) -> None:
+    # Given the asynchronous-invoke settings of every function
+    configs = {ref_id(r['Properties']['FunctionName']): r['Properties'] for r in full.resources(
+        'AWS::Lambda::EventInvokeConfig').values()}  # fmt: skip
+    queues = full.resources('AWS::SQS::Queue')
+    functions = full.resources('AWS::Lambda::Function')
+    # Then jobs never retry (Scheduler/EventBridge own retries) and every failure lands in a queue
+    assert set(configs) == set(functions)
+    for logical_id, props in configs.items():
+        name = functions[logical_id]['Properties']['FunctionName']
+        assert props['MaximumRetryAttempts'] == (2 if name == NOTIFIER_FUNCTION else 0), name
+        assert ref_id(props['DestinationConfig']['OnFailure']['Destination']) in queues
+
+
+def test_schedules_tick_in_market_hours_in_new_york_with_retries_and_a_dlq(full: Any) -> None:
+    expected = {
+        'tastyguard-sync-positions': ('cron(*/5 9-16 ? * MON-FRI *)', 240, 'sync_positions'),
+        'tastyguard-ensure-stops': ('cron(*/5 9-16 ? * MON-FRI *)', 240, 'ensure_stops'),
+        'tastyguard-reconcile-orders': ('cron(*/15 9-16 ? * MON-FRI *)', 840, 'reconcile_orders'),
+        'tastyguard-digest': ('cron(30 16 ? * MON-FRI *)', 3600, 'digest'),
+    }
+    for name, (expression, max_age, job) in expected.items():
+        full.template.has_resource_properties(
+            'AWS::Scheduler::Schedule',
+            {
+                'Name': name,
+                'GroupName': 'tastyguard',
+                'ScheduleExpression': expression,
+                'ScheduleExpressionTimezone': 'America/New_York',
+                'FlexibleTimeWindow': {'Mode': 'OFF'},
+                'State': 'ENABLED',
+                'Target': {
+                    'Arn': {'Fn::GetAtt': [Match.string_like_regexp('^Jobs.*Function'), 'Arn']},
+                    'Input': Match.serialized_json(
+                        {
+                            'job': job,
+                            'scheduled_time': '<aws.scheduler.scheduled-time>',
+                            'schedule_arn': '<aws.scheduler.schedule-arn>',
+                        }
+                    ),
+                    'RetryPolicy': {'MaximumRetryAttempts': 2, 'MaximumEventAgeInSeconds': max_age},
+                    'DeadLetterConfig': {'Arn': {'Fn::GetAtt': [Match.string_like_regexp('TickDeadLetters'), 'Arn']}},
+                },
+            },
+        )
+
+
+def test_each_schedule_invokes_its_own_job(full: Any) -> None:
+    functions = full.resources('AWS::Lambda::Function')
+    for schedule in full.resources('AWS::Scheduler::Schedule').values():
+        target = functions[ref_id(schedule['Properties']['Target']['Arn'])]
+        assert target['Properties']['FunctionName'] == schedule['Properties']['Name']
+
+
+@pytest.mark.parametrize('spec', [STATE_TABLE, IDEMPOTENCY_TABLE], ids=lambda spec: spec.default_name)
+def test_tables_are_built_from_the_schema_specs(full: Any, spec: TableSpec) -> None:
+    keys = [{'AttributeName': spec.partition_key, 'KeyType': 'HASH'}]
+    if spec.sort_key:
+        keys.append({'AttributeName': spec.sort_key, 'KeyType': 'RANGE'})
+    full.template.has_resource_properties(
+        'AWS::DynamoDB::Table',
+        {
+            'TableName': spec.default_name,
+            'KeySchema': keys,
+            'AttributeDefinitions': [{'AttributeName': key['AttributeName'], 'AttributeType': 'S'} for key in keys],
+            'BillingMode': 'PAY_PER_REQUEST',
+            'PointInTimeRecoverySpecification': {'PointInTimeRecoveryEnabled': True},
+            'TimeToLiveSpecification': {'AttributeName': spec.ttl_attribute, 'Enabled': True},
+            'SSESpecification': {
+                'SSEEnabled': True,
+                'SSEType': 'KMS',
+                'KMSMasterKeyId': {'Fn::GetAtt': [Match.string_like_regexp('^EncryptionKey'), 'Arn']},
+            },
+        },
+    )
+
+
+def test_the_state_table_survives_the_stack_and_the_idempotency_table_does_not(full: Any) -> None:
+    tables = {r['Properties']['TableName']: r for r in full.resources('AWS::DynamoDB::Table').values()}
+    assert tables['tastyguard-state']['DeletionPolicy'] == 'Retain'
+    assert tables['tastyguard-state']['Properties']['DeletionProtectionEnabled'] is True
+    assert tables['tastyguard-idempotency']['DeletionPolicy'] == 'Delete'
+
+
+def test_the_key_rotates_and_is_kept(full: Any) -> None:
+    full.template.has_resource('AWS::KMS::Key', {'Properties': {'EnableKeyRotation': True}, 'DeletionPolicy': 'Retain'})
+    full.template.has_resource_properties('AWS::KMS::Alias', {'AliasName': 'alias/tastyguard'})
+
+
+def test_the_topic_is_encrypted_and_refuses_plain_http(full: Any) -> None:
+    full.template.has_resource_properties(
+        'AWS::SNS::Topic',
+        {'TopicName': 'tastyguard-notifications', 'KmsMasterKeyId': {'Fn::GetAtt': [Match.any_value(), 'Arn']}},
+    )
+    full.template.has_resource_properties(
+        'AWS::SNS::TopicPolicy',
+        {
+            'PolicyDocument': {
+                'Statement': Match.array_with(
+                    [Match.object_like({'Effect': 'Deny', 'Condition': {'Bool': {'aws:SecureTransport': 'false'}}})]
+                )
+            }
+        },
+    )
+
+
+def test_every_configured_address_is_subscribed(full: Any) -> None:
+    for address in ('trader@example.com', 'backup@example.com'):
+        full.template.has_resource_properties('AWS::SNS::Subscription', {'Protocol': 'email', 'Endpoint': address})
+
+
+def test_the_slack_notifier_is_subscribed_with_a_dead_letter_queue(full: Any) -> None:
+    notifier = full.logical_id('AWS::Lambda::Function', 'FunctionName', NOTIFIER_FUNCTION)
+    full.template.has_resource_properties(
+        'AWS::SNS::Subscription',
+        {
+            'Protocol': 'lambda',
+            'Endpoint': {'Fn::GetAtt': [notifier, 'Arn']},
+            'RedrivePolicy': {
+                'deadLetterTargetArn': {'Fn::GetAtt': [Match.string_like_regexp('NotifierFailures'), 'Arn']}
+            },
+        },
+    )
+
+
+def test_every_queue_is_encrypted_ssl_only_and_keeps_messages_two_weeks(full: Any) -> None:
+    policies = [r['Properties'] for r in full.resources('AWS::SQS::QueuePolicy').values()]
+    for logical_id, queue in full.resources('AWS::SQS::Queue').items():
+        assert queue['Properties']['SqsManagedSseEnabled'] is True
+        assert queue['Properties']['MessageRetentionPeriod'] == 14 * 86400
+        denies = [
+            statement
+            for policy in policies
+            if logical_id in json.dumps(policy['Queues'])
+            for statement in policy['PolicyDocument']['Statement']
+            if statement['Effect'] == 'Deny'
+            and statement.get('Condition') == {'Bool': {'aws:SecureTransport': 'false'}}
+        ]
+        assert denies, f'{logical_id} accepts plain HTTP'
+
+
+def test_streamer_events_trigger_ensure_stops_with_account_and_symbol(full: Any) -> None:
+    ensure_stops = full.logical_id('AWS::Lambda::Function', 'FunctionName', 'tastyguard-ensure-stops')
+    full.template.has_resource_properties('AWS::Events::EventBus', {'Name': 'tastyguard'})
+    full.template.has_resource_properties(
+        'AWS::Events::Rule',
+        {
+            'EventBusName': {'Ref': Match.string_like_regexp('^EventsBus')},
+            'EventPattern': {'source': ['tastyguard.streamer'], 'detail-type': ['OrderFilled', 'PositionChanged']},
+            'Targets': [
+                {
+                    'Arn': {'Fn::GetAtt': [ensure_stops, 'Arn']},
+                    'InputTransformer': {
+                        'InputPathsMap': {
+                            'detail-account': '$.detail.account',
+                            'detail-symbol': '$.detail.symbol',
+                            'id': '$.id',
+                        },
+                        'InputTemplate': (
+                            '{"job":"ensure_stops","account":<detail-account>,"symbol":<detail-symbol>,"event_id":<id>}'
+                        ),
+                    },
+                    'RetryPolicy': {'MaximumRetryAttempts': 2, 'MaximumEventAgeInSeconds': 600},
+                    'DeadLetterConfig': {
+                        'Arn': {'Fn::GetAtt': [Match.string_like_regexp('StreamerEventDeadLetters'), 'Arn']}
+                    },
+                    'Id': Match.any_value(),
+                }
+            ],
+        },
+    )
+
+
+def test_the_kill_switch_starts_released(full: Any) -> None:
+    full.template.has_resource_properties(
+        'AWS::SSM::Parameter',
+        {'Name': '/tastyguard/kill-switch', 'Type': 'String', 'Value': '{"engaged": false}', 'Tier': 'Standard'},
+    )
+
+
+def test_outputs_name_what_the_user_needs_after_deploy(full: Any) -> None:
+    outputs = full.json['Outputs']
+    assert outputs['BrokerSecretName']['Value'] == 'tastyguard/broker'
+    assert outputs['KillSwitchParameter']['Value'] == '/tastyguard/kill-switch'
+    assert {'TopicArn', 'EventBusName'} <= set(outputs)
