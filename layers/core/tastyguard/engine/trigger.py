@@ -1,0 +1,195 @@
+"""Where a stop goes: the trigger (and limit) for one position under its effective policy.
+
+Steps: the market reference (bid for a long, ask for a short; else last, else mark) → the basis (entry,
+mark, or high water) → the raw trigger (distance below a long, above a short; a short option at a multiple
+of the credit) → the breach check (``when_breached``) or the min/max guards → tick rounding toward the
+market, never onto or through it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tastyguard.config.distance import Distance
+from tastyguard.config.effective import EffectivePolicy
+from tastyguard.config.models import Severity
+from tastyguard.config.policy import Basis, StopKind, WhenBreached
+from tastyguard.engine.actions import AlertKind
+from tastyguard.engine.types import QuoteView
+from tastyguard.engine.wording import approx, money
+from tastyguard.ticks import Rounding, TickLike, round_to_tick, tick_for
+
+_ZERO = Decimal(0)
+_TWO = Decimal(2)
+_TINY = Decimal('1e-12')
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    """The price a stop is checked against, and what it was (``bid``, ``ask``, ``last`` or ``mark``)."""
+
+    price: Decimal
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class StopPrice:
+    """A valid stop: trigger (and limit for a stop limit), on tick and on the safe side of the market."""
+
+    trigger: Decimal
+    limit: Decimal | None
+    explanation: str
+
+
+@dataclass(frozen=True, slots=True)
+class NoStop:
+    """Why no stop can be placed, as an alert."""
+
+    kind: AlertKind
+    severity: Severity
+    explanation: str
+
+
+def market_reference(quote: QuoteView | None, long: bool) -> Market | None:
+    """Bid for a long (its sell stop must sit below), ask for a short; else last, else mark."""
+    if quote is None:
+        return None
+    first = ('bid', quote.bid) if long else ('ask', quote.ask)
+    for label, value in (first, ('last', quote.last), ('mark', quote.mark)):
+        if value is not None and value > 0:
+            return Market(value, label)
+    return None
+
+
+def mark_price(quote: QuoteView | None) -> Decimal | None:
+    """The mark, else the mid of bid and ask, else the last price."""
+    if quote is None:
+        return None
+    if quote.mark is not None and quote.mark > 0:
+        return quote.mark
+    if quote.bid is not None and quote.ask is not None and quote.bid > 0 and quote.ask > 0:
+        return (quote.bid + quote.ask) / _TWO
+    return quote.last if quote.last is not None and quote.last > 0 else None
+
+
+def tighter(candidate: Decimal, than: Decimal, long: bool) -> bool:
+    """True when ``candidate`` is closer to the market than ``than`` (higher for a long's sell stop)."""
+    return candidate > than if long else candidate < than
+
+
+def safe_side(price: Decimal, market: Decimal, ticks: tuple[TickLike, ...], long: bool) -> Decimal:
+    """Round ``price`` toward the market onto a tick, but keep it strictly on the stop's side of ``market``.
+
+    A long's sell stop rounds up, but never to or above the market (then: the largest tick below it; 0 when
+    there is none); a short's buy stop rounds down, but never to or below the market.
+    """
+    if long:
+        rounded = round_to_tick(price, ticks, Rounding.UP) if price > 0 else _ZERO
+        if rounded >= market:
+            rounded = round_to_tick(market - _TINY, ticks, Rounding.DOWN) if market > _TINY else _ZERO
+        return rounded
+    rounded = round_to_tick(price, ticks, Rounding.DOWN)
+    return rounded if rounded > market else round_to_tick(market + _TINY, ticks, Rounding.UP)
+
+
+def _basis(
+    policy: EffectivePolicy, long: bool, entry: Decimal, mark: Decimal | None, high: Decimal | None
+) -> tuple[Decimal | None, str]:
+    if policy.basis is Basis.ENTRY:
+        return (entry if entry > 0 else None), 'entry'
+    if policy.basis is Basis.MARK:
+        return mark, 'mark'
+    seen = [price for price in (entry, high, mark) if price is not None and price > 0]
+    if not seen:
+        return None, 'high water'
+    return (max(seen) if long else min(seen)), ('high water' if long else 'low water')
+
+
+def _distance_text(distance: Distance, long: bool) -> str:
+    return f'{distance} {"below" if long else "above"}'
+
+
+def compute_stop(
+    policy: EffectivePolicy,
+    *,
+    long: bool,
+    option: bool,
+    entry: Decimal,
+    quote: QuoteView | None,
+    ticks: tuple[TickLike, ...],
+    high_water: Decimal | None = None,
+) -> StopPrice | NoStop:
+    """The stop for a position under ``policy`` (see the module docstring), or why there is none."""
+    market = market_reference(quote, long)
+    if market is None:
+        return NoStop(
+            AlertKind.NO_QUOTE, Severity.WARNING, 'no quote, so the stop cannot be checked against the market'
+        )
+    basis, basis_name = _basis(policy, long, entry, mark_price(quote), high_water)
+    if basis is None:
+        return NoStop(AlertKind.UNPROTECTABLE, Severity.WARNING, f'no {basis_name} price to measure the stop from')
+    if option and not long:
+        raw = basis * policy.credit_multiple
+        how = f'{money(policy.credit_multiple.normalize())}x the {basis_name} premium {approx(basis)}'
+    else:
+        raw = basis - policy.distance.of(basis) if long else basis + policy.distance.of(basis)
+        how = f'{_distance_text(policy.distance, long)} {basis_name} {approx(basis)}'
+    breached = raw >= market.price if long else raw <= market.price
+    if breached:
+        through = f'the stop {approx(raw)} ({how}) is already through the {market.label} {money(market.price)}'
+        if policy.when_breached is WhenBreached.ALERT:
+            return NoStop(AlertKind.BREACHED, Severity.CRITICAL, f'{through}; no order (when_breached: alert)')
+        if policy.when_breached is WhenBreached.SKIP:
+            return NoStop(AlertKind.BREACHED, Severity.INFO, f'{through}; no order (when_breached: skip)')
+        gap = policy.clamp_distance.of(market.price)
+        raw = market.price - gap if long else market.price + gap
+        how = f'{through}; clamped to {_distance_text(policy.clamp_distance, long)} the {market.label}'
+    else:
+        raw, how = _guard(policy, raw, how, market, long)
+    if raw <= 0:
+        return NoStop(AlertKind.UNPROTECTABLE, Severity.WARNING, f'{how}: that puts the stop at or below zero')
+    trigger = safe_side(raw, market.price, ticks, long)
+    if trigger <= 0:
+        return NoStop(AlertKind.UNPROTECTABLE, Severity.WARNING, f'{how}: the stop rounds to zero on this tick table')
+    tick = money(tick_for(trigger, ticks))
+    toward = round_to_tick(raw, ticks, Rounding.UP if long else Rounding.DOWN)
+    if trigger == toward:
+        how += f', rounded {"up" if long else "down"} to tick {tick}'
+    else:
+        how += f', kept one tick {"below" if long else "above"} the {market.label} {money(market.price)} (tick {tick})'
+    limit = limit_price(policy, trigger, ticks, long) if policy.kind is StopKind.STOP_LIMIT else None
+    return StopPrice(trigger, limit, how)
+
+
+def _guard(policy: EffectivePolicy, raw: Decimal, how: str, market: Market, long: bool) -> tuple[Decimal, str]:
+    """Clamp the stop's distance from the market into [min_distance, max_distance]."""
+    gap = market.price - raw if long else raw - market.price
+    for name, guard in (('min_distance', policy.min_distance), ('max_distance', policy.max_distance)):
+        if guard is None:
+            continue
+        limit = guard.of(market.price)
+        if gap < limit if name == 'min_distance' else gap > limit:
+            verb = 'widened' if name == 'min_distance' else 'tightened'
+            moved = market.price - limit if long else market.price + limit
+            where = f'{_distance_text(guard, long)} the {market.label} {money(market.price)}'
+            return moved, f'{how}; {verb} to {name} ({where})'
+    return raw, how
+
+
+def limit_price(policy: EffectivePolicy, trigger: Decimal, ticks: tuple[TickLike, ...], long: bool) -> Decimal:
+    """A stop limit's limit: ``limit_offset`` past the trigger, rounded away from the market (reachable).
+
+    A long's limit below a cheap trigger never goes below the smallest tick.
+    """
+    offset = policy.limit_offset.of(trigger)
+    if long:
+        raw = trigger - offset
+        floor = round_to_tick(_TINY, ticks, Rounding.UP)
+        return max(round_to_tick(raw, ticks, Rounding.DOWN) if raw > 0 else floor, floor)
+    return round_to_tick(trigger + offset, ticks, Rounding.UP)
+
+
+def trail_step(policy: EffectivePolicy, reference: Decimal) -> Decimal:
+    """The smallest move worth a replace for a trailing stop (``trail_min_step`` of ``reference``)."""
+    return policy.trail_min_step.of(reference)
