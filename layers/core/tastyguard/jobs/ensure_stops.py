@@ -27,7 +27,7 @@ from tastyguard.jobs.outcome import Outcome, summarise_coverage
 from tastyguard.jobs.reading import AccountRead, read_account, read_positions
 from tastyguard.notify.dedupe import AlertCandidate
 from tastyguard.store.ledger import LedgerEntry
-from tastyguard.store.snapshots import HeldPosition, PositionSnapshot
+from tastyguard.store.snapshots import PositionSnapshot
 
 ALERT_KINDS = frozenset(
     {
@@ -107,34 +107,6 @@ def _alerts(plan: Plan) -> Iterable[AlertCandidate]:
             yield AlertCandidate(action.dedupe_key, action.kind.value, action.severity, action.reason, action.symbol)
 
 
-def _snapshot(
-    ctx: JobContext,
-    read: AccountRead,
-    base: PositionSnapshot,
-    *,
-    absent: Mapping[str, int],
-    cancels: Mapping[str, Decimal],
-) -> PositionSnapshot:
-    return base.model_copy(
-        update={
-            'taken_at': ctx.clock(),
-            'positions': [
-                HeldPosition(
-                    symbol=h.symbol,
-                    instrument_type=h.instrument_type.value,
-                    underlying_symbol=h.underlying_symbol,
-                    quantity=h.quantity,
-                    average_open_price=h.average_open_price,
-                    multiplier=h.multiplier,
-                )
-                for h in read.holdings
-            ],
-            'absent_counts': dict(absent),
-            'human_cancels': dict(cancels),
-        }
-    )
-
-
 def plan_account(ctx: JobContext, account: str, salt: str, outcome: Outcome) -> tuple[Plan, AccountRead]:
     """Read the account and plan (no writes). Also used by ``tastyguard plan`` and the digest."""
     read = read_account(ctx.broker, ctx.stores.instruments, account)
@@ -163,7 +135,9 @@ def plan_account(ctx: JobContext, account: str, salt: str, outcome: Outcome) -> 
         inputs = replace(inputs, high_water=marks)
     plan = make_plan(inputs)
     ctx.stores.ledger.save(tracking.changed_entries(read.orders, previous, ctx.clock()))
-    ctx.stores.snapshots.save(_snapshot(ctx, read, snapshot, absent=absent, cancels=cancels))
+    ctx.stores.snapshots.save(
+        tracking.next_snapshot(snapshot, read.holdings, taken_at=ctx.clock(), absent=absent, human_cancels=cancels)
+    )
     return plan, read
 
 

@@ -12,7 +12,7 @@ from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.invocation import JobInvocation
 from tastyguard.jobs.outcome import Outcome
 from tastyguard.jobs.reading import read_positions
-from tastyguard.store.snapshots import HeldPosition, PositionSnapshot
+from tastyguard.store.snapshots import PositionSnapshot
 
 ALERT_KINDS: frozenset[str] = frozenset()
 
@@ -35,25 +35,9 @@ def sync_positions(ctx: JobContext, invocation: JobInvocation, account: str, run
             ctx.stores.high_water.clear(account, symbol)
     watched = {e.symbol for e in ctx.stores.ledger.all(account).values() if e.ours and not e.terminal}
     absent = tracking.next_absent_counts(snapshot.absent_counts, watched, now)
+    cancels = tracking.prune_human_cancels(snapshot.human_cancels, holdings)
     ctx.stores.snapshots.save(
-        snapshot.model_copy(
-            update={
-                'taken_at': ctx.clock(),
-                'positions': [
-                    HeldPosition(
-                        symbol=h.symbol,
-                        instrument_type=h.instrument_type.value,
-                        underlying_symbol=h.underlying_symbol,
-                        quantity=h.quantity,
-                        average_open_price=h.average_open_price,
-                        multiplier=h.multiplier,
-                    )
-                    for h in holdings
-                ],
-                'absent_counts': absent,
-                'human_cancels': tracking.prune_human_cancels(snapshot.human_cancels, holdings),
-            }
-        )
+        tracking.next_snapshot(snapshot, holdings, taken_at=ctx.clock(), absent=absent, human_cancels=cancels)
     )
     outcome.positions = len(holdings)
     return outcome

@@ -10,6 +10,7 @@ from tastyguard.broker import models as wire
 from tastyguard.engine.types import OWN_PREFIX, Holding
 from tastyguard.store.intents import Intent, IntentOperation
 from tastyguard.store.ledger import LedgerEntry
+from tastyguard.store.snapshots import HeldPosition, PositionSnapshot
 
 WORKING = frozenset({'Received', 'Routed', 'In Flight', 'Live', 'Contingent', 'Cancel Requested', 'Replace Requested'})
 TERMINAL = frozenset({'Filled', 'Cancelled', 'Expired', 'Rejected', 'Removed', 'Partially Removed'})
@@ -117,3 +118,32 @@ def prune_human_cancels(recorded: Mapping[str, Decimal], holdings: Iterable[Hold
     """Keep a person's cancel only while its position is unchanged (a trade means: protect again)."""
     quantities = {holding.symbol: holding.quantity for holding in holdings}
     return {symbol: qty for symbol, qty in recorded.items() if quantities.get(symbol) == qty}
+
+
+def next_snapshot(
+    base: PositionSnapshot,
+    holdings: Iterable[Holding],
+    *,
+    taken_at: datetime,
+    absent: Mapping[str, int],
+    human_cancels: Mapping[str, Decimal],
+) -> PositionSnapshot:
+    """``base`` updated with a new positions read (saved over ``base``'s version)."""
+    return base.model_copy(
+        update={
+            'taken_at': taken_at,
+            'positions': [
+                HeldPosition(
+                    symbol=h.symbol,
+                    instrument_type=h.instrument_type.value,
+                    underlying_symbol=h.underlying_symbol,
+                    quantity=h.quantity,
+                    average_open_price=h.average_open_price,
+                    multiplier=h.multiplier,
+                )
+                for h in holdings
+            ],
+            'absent_counts': dict(absent),
+            'human_cancels': dict(human_cancels),
+        }
+    )
