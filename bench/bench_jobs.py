@@ -113,12 +113,13 @@ def _run(ctx: Any, broker: Any, job: str) -> dict[str, Any]:
         if r['method'] in ('POST', 'PUT', 'DELETE') and '/orders' in r['path'] and 'dry-run' not in r['path']
     )
     positions = sum(r.positions for r in results)
+    batches = sum(math.ceil(r.positions / 100) for r in results)  # quotes are read per account
     accounts = len(results)
     minimum = {
         'sync_positions': accounts,
-        'ensure_stops': 2 * accounts + math.ceil(positions / 100) + writes,
+        'ensure_stops': 2 * accounts + batches + writes,
         'reconcile_orders': accounts,
-        'digest': 2 * accounts + math.ceil(positions / 100),
+        'digest': 2 * accounts + batches,
     }[job]
     return {
         'job': job,
