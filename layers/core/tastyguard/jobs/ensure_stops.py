@@ -20,6 +20,7 @@ from tastyguard.engine.context import Context
 from tastyguard.engine.planner import plan as make_plan
 from tastyguard.engine.types import PlanInputs, QuoteView
 from tastyguard.jobs import tracking
+from tastyguard.jobs.changes import classify
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.executor import Executor, resolve_intents
 from tastyguard.jobs.invocation import JobInvocation
@@ -85,19 +86,15 @@ def _human_cancels(
     previous: Mapping[int, LedgerEntry],
     outcome: Outcome,
 ) -> dict[str, Decimal]:
+    """Report what changed at the broker since the last run; remember stops a person cancelled."""
+    changes = classify(account, read.orders, previous, lambda: ctx.stores.intents.all(account), ctx.clock())
+    outcome.alerts.extend(changes.alerts)
+    outcome.events.extend(changes.events)
     recorded = dict(snapshot.human_cancels)
-    cancelled = tracking.newly_cancelled_own(read.orders, previous)
-    if cancelled:
-        intents = ctx.stores.intents.all(account)
-        quantities = {holding.symbol: holding.quantity for holding in read.holdings}
-        for order in cancelled:
-            who = tracking.cancelled_by(order, intents)
-            symbol = order.legs[0].symbol
-            if who == 'person' and symbol in quantities:
-                recorded[symbol] = quantities[symbol]
-                outcome.notes.append(f'{symbol}: a person cancelled tastyguard stop {order.id}')
-            elif who == 'broker':
-                outcome.notes.append(f'{symbol}: the broker cancelled tastyguard stop {order.id}')
+    quantities = {holding.symbol: holding.quantity for holding in read.holdings}
+    for symbol in changes.person_cancels:
+        if symbol in quantities:
+            recorded[symbol] = quantities[symbol]
     return tracking.prune_human_cancels(recorded, read.holdings)
 
 

@@ -12,20 +12,17 @@ else is reported: a person's cancel is remembered and respected per ``on_human_c
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from tastyguard.broker import models as wire
 from tastyguard.broker.errors import BrokerError, NotFoundError
 from tastyguard.config.models import Severity
 from tastyguard.jobs import mapping, tracking
+from tastyguard.jobs.changes import Changes, classify, describe
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.ensure_stops import ensure_stops
 from tastyguard.jobs.executor import resolve_intents
 from tastyguard.jobs.invocation import JobInvocation
 from tastyguard.jobs.outcome import Outcome
 from tastyguard.jobs.reading import quotes_for
-from tastyguard.notify.dedupe import AlertCandidate
-from tastyguard.store.intents import Intent
 from tastyguard.store.ledger import LedgerEntry
 from tastyguard.store.snapshots import PositionSnapshot
 
@@ -34,58 +31,11 @@ MAX_LOOKUPS = 25
 """Orders looked up one by one per run (the rest wait for the next run)."""
 
 
-def _fills(order: wire.Order) -> tuple[Decimal, Decimal | None]:
-    quantity = sum((fill.quantity for leg in order.legs for fill in leg.fills), Decimal(0))
-    value = sum((fill.quantity * fill.fill_price for leg in order.legs for fill in leg.fills), Decimal(0))
-    return quantity, (value / quantity if quantity else None)
-
-
-def _describe(order: wire.Order) -> str:
-    leg = order.legs[0]
-    trigger = f' @ {order.stop_trigger}' if order.stop_trigger is not None else ''
-    owner = 'tastyguard' if tracking.is_ours(order) else "the person's"
-    return f'{owner} {order.order_type} {leg.action} {leg.quantity} {leg.symbol}{trigger} (order {order.id})'
-
-
 class _Reconciler:
-    def __init__(self, ctx: JobContext, account: str, outcome: Outcome) -> None:
+    def __init__(self, ctx: JobContext, account: str, changes: Changes) -> None:
         self.ctx = ctx
         self.account = account
-        self.outcome = outcome
-        self.reprotect = False
-        self.person_cancels: dict[str, str] = {}
-
-    def alert(self, kind: str, severity: Severity, order: wire.Order, text: str) -> None:
-        symbol = order.legs[0].symbol
-        key = f'{kind}:{self.account}:{order.id}'
-        self.outcome.alerts.append(AlertCandidate(key, kind, severity, text, symbol))
-        self.outcome.events.append(text)
-
-    def classify(self, order: wire.Order, before: LedgerEntry, intents: list[Intent]) -> None:
-        status = str(order.status)
-        ours = tracking.is_ours(order)
-        filled, price = _fills(order)
-        what = _describe(order)
-        at = f' at {price:.4f}'.rstrip('0').rstrip('.') if price is not None else ''
-        if status == 'Filled' and before.status != 'Filled':
-            self.alert('stop_filled', Severity.WARNING if ours else Severity.INFO, order, f'filled{at}: {what}')
-        elif filled > before.filled_quantity and status in tracking.WORKING:
-            self.alert('partial_fill', Severity.WARNING, order, f'partially filled ({filled} so far){at}: {what}')
-        elif status == 'Cancelled' and before.status != 'Cancelled' and ours:
-            who = tracking.cancelled_by(order, intents)
-            if who == 'person':
-                self.person_cancels[order.legs[0].symbol] = what
-                self.alert('stop_cancelled', Severity.WARNING, order, f'a person cancelled {what}')
-            elif who == 'broker':
-                self.reprotect = True
-                self.alert('stop_cancelled', Severity.WARNING, order, f'the broker cancelled {what}; re-protecting')
-        elif status == 'Rejected' and before.status != 'Rejected' and ours:
-            self.reprotect = True
-            reason = f': {order.reject_reason}' if order.reject_reason else ''
-            self.alert('rejected', Severity.CRITICAL, order, f'the broker rejected {what}{reason}')
-        elif status == 'Expired' and before.status != 'Expired' and ours:
-            self.reprotect = True
-            self.alert('expired', Severity.WARNING, order, f'{what} expired; re-protecting')
+        self.changes = changes
 
     def triggered_unfilled(self, orders: list[wire.Order]) -> None:
         """tastyguard stop-limits whose trigger the market crossed while the order still works."""
@@ -106,11 +56,11 @@ class _Reconciler:
                 continue
             crossed = market <= order.stop_trigger if selling else market >= order.stop_trigger
             if crossed:
-                self.alert(
+                self.changes.add(
                     'triggered_unfilled',
                     Severity.CRITICAL,
                     order,
-                    f'triggered but not filled (market {market}, limit {order.price}): {_describe(order)} — '
+                    f'triggered but not filled (market {market}, limit {order.price}): {describe(order)} — '
                     'the position may be unprotected; tastyguard never sends a market exit on its own',
                 )
 
@@ -132,23 +82,14 @@ def reconcile_orders(ctx: JobContext, invocation: JobInvocation, account: str, r
             gone.append(entry.model_copy(update={'terminal': True, 'status': 'Unknown', 'last_seen': ctx.clock()}))
         except BrokerError as error:
             outcome.notes.append(f'order {entry.order_id}: lookup failed ({error}); next run tries again')
-    intents = ctx.stores.intents.all(account)
-    work = _Reconciler(ctx, account, outcome)
-    for order in orders:
-        if order.id is None or not order.legs:
-            continue
-        before = previous.get(order.id)
-        if before is None and tracking.is_ours(order) and str(order.status) in ('Rejected', 'Expired'):
-            before = tracking.ledger_entry(order, None, ctx.clock()).model_copy(
-                update={'status': 'Received', 'terminal': False}
-            )
-        if before is not None:
-            work.classify(order, before, intents)
-    work.triggered_unfilled(orders)
+    changes = classify(account, orders, previous, lambda: ctx.stores.intents.all(account), ctx.clock())
+    _Reconciler(ctx, account, changes).triggered_unfilled(orders)
+    outcome.alerts.extend(changes.alerts)
+    outcome.events.extend(changes.events)
     ctx.stores.ledger.save([*tracking.changed_entries(orders, previous, ctx.clock()), *gone])
-    if work.person_cancels:
-        _remember_person_cancels(ctx, account, work.person_cancels)
-    if work.reprotect:
+    if changes.person_cancels:
+        _remember_person_cancels(ctx, account, changes.person_cancels)
+    if changes.reprotect:
         protected = ensure_stops(ctx, invocation, account, run_id)
         outcome.actions = protected.actions
         outcome.alerts.extend(protected.alerts)

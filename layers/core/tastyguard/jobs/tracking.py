@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from tastyguard.broker import models as wire
 from tastyguard.engine.types import OWN_PREFIX, Holding
-from tastyguard.store.intents import Intent, IntentOperation
 from tastyguard.store.ledger import LedgerEntry
 from tastyguard.store.snapshots import HeldPosition, PositionSnapshot
 
@@ -87,31 +86,6 @@ def changed_entries(
             continue
         entries.append(ledger_entry(order, before, now))
     return entries
-
-
-def cancelled_by(order: wire.Order, intents: Iterable[Intent]) -> str:
-    """Who cancelled ``order``: ``tastyguard`` (our cancel or replace), ``person`` or ``broker``."""
-    if order.replacing_order_id is not None:
-        return 'tastyguard'
-    for intent in intents:
-        if intent.target_order_id == order.id and intent.operation in (IntentOperation.CANCEL, IntentOperation.REPLACE):
-            return 'tastyguard'
-    if order.cancel_user_id:
-        return 'person'
-    return 'broker'
-
-
-def newly_cancelled_own(orders: Iterable[wire.Order], previous: Mapping[int, LedgerEntry]) -> list[wire.Order]:
-    """tastyguard's orders that were working at the last run and are cancelled now."""
-    return [
-        order
-        for order in orders
-        if order.id is not None
-        and is_ours(order)
-        and str(order.status) == 'Cancelled'
-        and (before := previous.get(order.id)) is not None
-        and not before.terminal
-    ]
 
 
 def prune_human_cancels(recorded: Mapping[str, Decimal], holdings: Iterable[Holding]) -> dict[str, Decimal]:
