@@ -62,31 +62,39 @@ def test_a_lost_response_is_confirmed_by_lookup_within_the_same_run(harness: Har
     assert result.errors == []
 
 
-def test_two_concurrent_runs_have_one_writer(harness: Harness) -> None:
-    # Given a slow broker, so the first run still holds the lease when the second one starts
+def _concurrently(harness: Harness, other: Harness) -> tuple[AccountRunResult, AccountRunResult]:
+    """Start a slow run, then a second one on the same account while the first holds the lease."""
     harness.broker.admin.fault('delay', method='GET', path=r'/accounts/5WT00001/positions$', count=1, seconds=1.5)
     results: list[list[AccountRunResult]] = []
     first = threading.Thread(target=lambda: results.append(harness.run(JobName.ENSURE_STOPS, account='5WT00001')))
     first.start()
-    other = make_harness(harness.broker)
-    for _ in range(100):  # wait until the first run holds the lease
+    for _ in range(200):  # wait until the first run holds the lease
         if other.ctx.stores.state.table.get_item(Key={'pk': 'ACCOUNT#5WT00001', 'sk': 'LEASE'}).get('Item'):
             break
         threading.Event().wait(0.02)
     [second] = other.run(JobName.ENSURE_STOPS, account='5WT00001')
     first.join()
     [[winner]] = results
-    assert second.status == 'skipped'
-    assert 'another run' in second.errors[0]
+    return winner, second
+
+
+def test_a_second_run_waits_for_the_first_and_then_has_nothing_to_do(harness: Harness) -> None:
+    winner, second = _concurrently(harness, make_harness(harness.broker))
     assert winner.status == 'ok'
+    assert second.status == 'ok'
+    assert [a for a in second.actions if a.kind in ('place', 'replace', 'cancel')] == []
     assert len(_stops(harness, 'AAPL')) == 1
 
 
-def test_a_held_lease_skips_the_account_without_writes(harness: Harness) -> None:
-    AccountLease(harness.ctx.stores.state, '5WT00001', 'someone-else', timedelta(minutes=5)).acquire()
-    [result] = harness.run(JobName.ENSURE_STOPS, account='5WT00001')
-    assert result.status == 'skipped'
-    assert harness.writes() == []
+def test_a_run_that_cannot_wait_is_skipped_without_writes_or_messages(harness: Harness) -> None:
+    impatient = make_harness(harness.broker)
+    impatient.ctx.lease_wait = timedelta(0)
+    winner, second = _concurrently(harness, impatient)
+    assert winner.status == 'ok'
+    assert second.status == 'skipped'
+    assert 'another run' in second.errors[0]
+    assert impatient.notifier.sent == []
+    assert len(_stops(harness, 'AAPL')) == 1
 
 
 def test_a_429_storm_is_ridden_out_with_backoff(paper_broker: Any, aws: None) -> None:
@@ -179,3 +187,26 @@ def test_errors_do_not_leak_out_of_other_accounts(harness: Harness) -> None:
     assert roth.status == 'ok'
     assert len(_stops(harness, 'VTI')) == 0  # VTI is in the other account
     assert any(o['legs'][0]['symbol'] == 'VTI' for o in harness.working('5WT00002'))
+
+
+def test_a_held_lease_skips_the_account_without_writes(harness: Harness) -> None:
+    AccountLease(harness.ctx.stores.state, '5WT00001', 'someone-else', timedelta(minutes=5)).acquire()
+    waited: list[float] = []
+    harness.ctx.sleep = waited.append
+    [result] = harness.run(JobName.ENSURE_STOPS, account='5WT00001')
+    assert result.status == 'skipped'
+    assert sum(waited) == harness.ctx.lease_wait.total_seconds()  # it waited for the holder first
+    assert harness.writes() == []
+    assert harness.notifier.sent == []
+
+
+def test_an_event_that_finds_the_account_busy_is_retried_later(harness: Harness) -> None:
+    from tastyguard.jobs.invocation import JobInvocation
+    from tastyguard.jobs.registry import run
+    from tastyguard.jobs.runner import AccountBusyError
+
+    AccountLease(harness.ctx.stores.state, '5WT00001', 'someone-else', timedelta(minutes=5)).acquire()
+    harness.ctx.sleep = lambda _: None
+    event = JobInvocation(job=JobName.ENSURE_STOPS, account='5WT00001', symbol='AAPL', event_id='fill-1')
+    with pytest.raises(AccountBusyError):
+        run(harness.ctx, event)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tastyguard.jobs.invocation import JobName
-from tests.integration.jobs.conftest import Harness
+from tests.integration.jobs.conftest import Harness, make_harness
 
 pytestmark = pytest.mark.integration
 
@@ -57,3 +57,37 @@ def test_a_person_cancel_after_a_refused_resize_is_still_the_persons(harness: Ha
     [after] = harness.run(JobName.ENSURE_STOPS, account=A)
     assert not [a for a in after.actions if a.kind == 'place' and a.symbol == 'ORCL']
     assert not _ours(harness, 'ORCL')
+
+
+def test_shadow_mode_does_not_repeat_itself_when_other_jobs_run_in_between(paper_broker: Any, aws: None) -> None:
+    shadow = make_harness(paper_broker, mode='shadow')
+    shadow.run(JobName.ENSURE_STOPS, account=A)
+    assert any('would be sent' in n.title for n in shadow.notifier.sent)
+    shadow.notifier.sent.clear()
+    shadow.run(JobName.SYNC_POSITIONS, account=A)
+    shadow.run(JobName.RECONCILE_ORDERS, account=A)
+    shadow.run(JobName.ENSURE_STOPS, account=A)
+    assert not [n for n in shadow.notifier.sent if 'would be sent' in n.title]
+
+
+def test_a_skipped_run_resolves_nothing_and_the_next_run_repeats_nothing(harness: Harness) -> None:
+    harness.run(JobName.ENSURE_STOPS, account=A)  # AMD breached and the futures option: open alerts
+    harness.notifier.sent.clear()
+    harness.broker.admin.fault('status', method='GET', path=r'/accounts/5WT00001/positions$', count=-1, status=503)
+    [skipped] = harness.run(JobName.ENSURE_STOPS, account=A)
+    assert skipped.status == 'skipped'
+    assert not [s for n in harness.notifier.sent for s in n.sections if s.title == 'Resolved']
+    harness.broker.admin.clear_faults()
+    harness.notifier.sent.clear()
+    harness.run(JobName.ENSURE_STOPS, account=A)
+    assert not [line for line in _lines(harness) if 'AMD' in line]  # not re-announced as new
+
+
+def test_the_kill_switch_is_announced_once_not_every_run(paper_broker: Any, aws: None) -> None:
+    killed = make_harness(paper_broker, safety={'kill_switch': True})
+    killed.run(JobName.ENSURE_STOPS, account=A)
+    assert any('not sent' in line and 'kill switch' in line for line in _lines(killed))
+    killed.notifier.sent.clear()
+    for _ in range(3):
+        killed.run(JobName.ENSURE_STOPS, account=A)
+    assert killed.notifier.sent == []

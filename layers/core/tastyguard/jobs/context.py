@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -76,6 +77,8 @@ class JobContext:
     clock: Callable[[], datetime]
     mode_override: Mode | None = None
     lease_duration: timedelta = timedelta(minutes=4)
+    lease_wait: timedelta = timedelta(seconds=20)  # how long a run waits for another run of the account to finish
+    sleep: Callable[[float], None] = time.sleep
     ambiguous_grace: timedelta = timedelta(seconds=60)
     notes: list[str] = field(default_factory=list)
 

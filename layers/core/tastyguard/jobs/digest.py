@@ -20,10 +20,9 @@ ALERT_KINDS: frozenset[str] = frozenset()
 _WRITES = ('place', 'replace', 'cancel')
 
 
-def digest(ctx: JobContext, invocation: JobInvocation, account: str, run_id: str) -> Outcome:
+def digest(ctx: JobContext, invocation: JobInvocation, account: str, run_id: str, outcome: Outcome) -> Outcome:
     """Build the account's daily digest (published by the runner)."""
     mode = ctx.mode_for(account)
-    outcome = Outcome(mode=mode.value)
     plan, _ = plan_account(ctx, account, invocation.salt(run_id), outcome)
     positions, protected, unprotected, at_risk = summarise_coverage(plan, [], applied=False)
     outcome.positions, outcome.protected, outcome.unprotected, outcome.money_at_risk = (

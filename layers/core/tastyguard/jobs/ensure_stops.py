@@ -8,7 +8,7 @@ planned, so missing data is never mistaken for a flat account.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
@@ -26,6 +26,7 @@ from tastyguard.jobs.executor import Executor, resolve_intents
 from tastyguard.jobs.invocation import JobInvocation
 from tastyguard.jobs.outcome import Outcome, summarise_coverage
 from tastyguard.jobs.reading import AccountRead, read_account, read_positions
+from tastyguard.jobs.results import ActionResult
 from tastyguard.notify.dedupe import AlertCandidate
 from tastyguard.store.ledger import LedgerEntry
 from tastyguard.store.snapshots import PositionSnapshot
@@ -34,7 +35,7 @@ ALERT_KINDS = frozenset(
     {
         'breached', 'unprotectable', 'no_quote', 'blocked_by_human_orders', 'blocked_by_pending_orders',
         'human_over_coverage', 'futures_option', 'spread', 'alert_only', 'human_cancelled', 'pending_absence',
-        'stop_triggering', 'fractional', 'order_failed', 'shadow',
+        'stop_triggering', 'fractional', 'order_failed', 'writes_blocked', 'shadow',
     }
 )  # fmt: skip
 """The alert kinds ensure_stops is authoritative for (an open one that is gone is resolved)."""
@@ -138,36 +139,21 @@ def plan_account(ctx: JobContext, account: str, salt: str, outcome: Outcome) -> 
     return plan, read
 
 
-def ensure_stops(ctx: JobContext, invocation: JobInvocation, account: str, run_id: str) -> Outcome:
+def ensure_stops(ctx: JobContext, invocation: JobInvocation, account: str, run_id: str, outcome: Outcome) -> Outcome:
     """Protect every position of ``account`` (see the module docstring)."""
     mode = ctx.mode_for(account)
-    outcome = Outcome(mode=mode.value)
     blocked, notes = resolve_intents(ctx, account)
     outcome.notes.extend(notes)
     plan, read = plan_account(ctx, account, invocation.salt(run_id), outcome)
     executor = Executor(ctx, account, mode=mode, run_id=run_id, read=read, blocked=blocked)
-    outcome.actions = executor.execute(plan)
-    if executor.touched:  # remember what this run created or cancelled, so the next run sees the change
-        ledger = ctx.stores.ledger
-        ledger.save(tracking.changed_entries(executor.touched, ledger.all(account), ctx.clock()))
-    outcome.alerts = list(_alerts(plan))
-    for row in outcome.actions:
-        if row.kind in ('place', 'replace', 'cancel') and row.result in (
-            'rejected',
-            'ambiguous',
-            'blocked',
-            'invalid',
-            'dry_run_rejected',
-        ):
-            outcome.alerts.append(
-                AlertCandidate(
-                    f'order_failed:{account}:{row.symbol}:{row.kind}',
-                    'order_failed',
-                    _severity_of(row.result),
-                    f'{row.symbol}: {row.kind} {row.result}: {row.detail or row.reason}',
-                    row.symbol,
-                )
-            )
+    try:
+        executor.execute(plan, into=outcome.actions)
+    finally:
+        if executor.touched:  # remember what this run created or cancelled, so the next run sees the change
+            ledger = ctx.stores.ledger
+            ledger.save(tracking.changed_entries(executor.touched, ledger.all(account), ctx.clock()))
+    outcome.alerts.extend(_alerts(plan))
+    outcome.alerts.extend(_write_alerts(account, outcome.actions, executor.gate.blocked_reason))
     if executor.gate.blocked_reason and mode is Mode.LIVE:
         outcome.notes.append(f'order writes blocked: {executor.gate.blocked_reason}')
     positions, protected, unprotected, at_risk = summarise_coverage(plan, outcome.actions, applied=mode is Mode.LIVE)
@@ -180,5 +166,19 @@ def ensure_stops(ctx: JobContext, invocation: JobInvocation, account: str, run_i
     return outcome
 
 
-def _severity_of(result: str) -> Severity:
-    return Severity.CRITICAL if result in ('rejected', 'invalid', 'ambiguous') else Severity.WARNING
+_FAILED = frozenset({'rejected', 'ambiguous', 'invalid', 'dry_run_rejected', 'not_cancelled'})
+
+
+def _write_alerts(account: str, rows: Sequence[ActionResult], blocked_reason: str | None) -> Iterable[AlertCandidate]:
+    """Failed writes as de-duplicated alerts (per symbol and kind); blocked writes as one alert per account."""
+    for row in rows:
+        if row.kind in ('place', 'replace', 'cancel') and row.result in _FAILED:
+            severity = Severity.CRITICAL if row.result in ('rejected', 'invalid', 'ambiguous') else Severity.WARNING
+            text = f'{row.symbol}: {row.kind} {row.result}: {row.detail or row.reason}'
+            yield AlertCandidate(
+                f'order_failed:{account}:{row.symbol}:{row.kind}', 'order_failed', severity, text, row.symbol
+            )
+    blocked = sum(1 for row in rows if row.result == 'blocked')
+    if blocked and blocked_reason:
+        text = f'{blocked} order write{"s" if blocked > 1 else ""} not sent: {blocked_reason}'
+        yield AlertCandidate(f'writes_blocked:{account}', 'writes_blocked', Severity.WARNING, text, None)

@@ -88,9 +88,11 @@ class Executor:
         self.gate = WriteGate(ctx, account, mode)
         self.touched: list[wire.Order] = []  # orders the broker returned for this run's writes (for the ledger)
 
-    def execute(self, plan: Plan) -> list[ActionResult]:
-        """Every action of ``plan`` with its outcome (raises ReauthorizationRequired at once)."""
-        return [self._one(action) for action in plan.actions]
+    def execute(self, plan: Plan, into: list[ActionResult]) -> list[ActionResult]:
+        """Apply ``plan``, appending each action's outcome to ``into`` as it happens (so a crash keeps them)."""
+        for action in plan.actions:
+            into.append(self._one(action))
+        return into
 
     def _one(self, action: Action) -> ActionResult:
         row = describe(action)

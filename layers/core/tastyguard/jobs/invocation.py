@@ -46,9 +46,13 @@ class JobInvocation(BaseModel):
         return None
 
     def salt(self, run_id: str) -> str:
-        """The seed of this run's order identifiers: stable across retries of the same tick or event."""
+        """The seed of this run's order identifiers: stable across retries of the same tick or event.
+
+        The job is part of it: a reconcile that re-protects in the same minute as an ensure-stops tick must
+        not re-derive that tick's identifiers.
+        """
         if self.scheduled_time:
-            return self.scheduled_time.isoformat()
+            return f'{self.job}:{self.scheduled_time.isoformat()}'
         if self.event_id:
-            return f'event:{self.event_id}'
+            return f'{self.job}:event:{self.event_id}'
         return run_id

@@ -81,20 +81,18 @@ def build_notice(
     """The run's message, or None when there is nothing a person needs to hear."""
     minimum = ctx.config.notifications.min_severity.rank
     executed = [row for row in result.actions if row.kind in _WRITES and row.result in DONE | {'already_sent'}]
-    failed = [row for row in result.actions if row.kind in _WRITES and row.result not in DONE | _SHADOW | {'planned'}]
     shadow = [c for c in decided.send if c.kind == 'shadow']
     urgent = [c for c in [*decided.send, *decided.reminders] if c.kind != 'shadow' and c.severity.rank >= minimum]
     resolved = [r for r in decided.resolved if r.kind != 'shadow'] if minimum == 0 else []
-    errors = list(result.errors)
     announced = {c.message for c in [*decided.send, *decided.reminders, *decided.suppressed]}
     events = [event for event in events if event not in announced] if minimum == 0 else []
-    if not (executed or failed or shadow or urgent or resolved or errors or events):
+    # Failures and errors reach people through their de-duplicated alerts, never on every run by themselves.
+    if not (executed or shadow or urgent or resolved or events):
         return None
+    errors = list(result.errors)
     sections: list[NoticeSection] = []
-    if executed or failed:
-        sections.append(
-            NoticeSection(title='What the broker did', lines=[action_line(r) for r in [*executed, *failed]])
-        )
+    if executed:
+        sections.append(NoticeSection(title='What the broker did', lines=[action_line(r) for r in executed]))
     if shadow:
         sections.append(
             NoticeSection(title='What live mode would do (nothing was submitted)', lines=[c.message for c in shadow])
@@ -112,13 +110,13 @@ def build_notice(
     if errors:
         sections.append(NoticeSection(title='Problems', lines=errors))
     severities = [c.severity for c in [*urgent, *shadow]]
-    if failed or errors:
-        severities.append(Severity.CRITICAL if failed else Severity.WARNING)
+    if errors:
+        severities.append(Severity.WARNING)
     severity = max(severities, key=lambda s: s.rank, default=Severity.INFO)
     return Notice(
         kind=result.job,
         severity=severity,
-        title=_title(result, executed, failed, urgent, shadow),
+        title=_title(result, executed, urgent, shadow),
         environment=result.environment,
         mode=result.mode,
         account=account_label(ctx, result.account),
@@ -141,7 +139,6 @@ def account_label(ctx: JobContext, account: str) -> str:
 def _title(
     result: AccountRunResult,
     executed: Sequence[ActionResult],
-    failed: Sequence[ActionResult],
     urgent: Sequence[AlertCandidate],
     shadow: Sequence[AlertCandidate],
 ) -> str:
@@ -152,8 +149,6 @@ def _title(
     for count, word in ((placed, 'placed'), (replaced, 'resized'), (cancelled, 'cancelled')):
         if count:
             parts.append(f'{count} stop{"s" if count > 1 else ""} {word}')
-    if failed:
-        parts.append(f'{len(failed)} order write{"s" if len(failed) > 1 else ""} failed')
     if shadow:
         parts.append(f'{len(shadow)} order{"s" if len(shadow) > 1 else ""} would be sent')
     if urgent:
@@ -161,7 +156,7 @@ def _title(
     if result.errors and not parts:
         parts.append('the run had problems')
     job = result.job.replace('_', ' ')
-    if len(urgent) == 1 and not (executed or failed or shadow):
+    if len(urgent) == 1 and not (executed or shadow):
         message = urgent[0].message
         return f'{job}: {message if len(message) <= 90 else message[:89] + "…"}'
     return f'{job}: ' + (', '.join(parts) or 'update')

@@ -65,9 +65,10 @@ class _Reconciler:
                 )
 
 
-def reconcile_orders(ctx: JobContext, invocation: JobInvocation, account: str, run_id: str) -> Outcome:
+def reconcile_orders(
+    ctx: JobContext, invocation: JobInvocation, account: str, run_id: str, outcome: Outcome
+) -> Outcome:
     """Classify, fix the safe cases, report the rest (see the module docstring)."""
-    outcome = Outcome(mode=ctx.mode_for(account).value)
     _, notes = resolve_intents(ctx, account)
     outcome.notes.extend(notes)
     orders = ctx.broker.live_orders(account)
@@ -90,12 +91,8 @@ def reconcile_orders(ctx: JobContext, invocation: JobInvocation, account: str, r
     if changes.person_cancels:
         _remember_person_cancels(ctx, account, changes.person_cancels)
     if changes.reprotect:
-        protected = ensure_stops(ctx, invocation, account, run_id)
-        outcome.actions = protected.actions
-        outcome.alerts.extend(protected.alerts)
         outcome.notes.append("re-planned protection after the broker ended one of tastyguard's stops")
-        outcome.positions, outcome.protected = protected.positions, protected.protected
-        outcome.unprotected, outcome.money_at_risk = protected.unprotected, protected.money_at_risk
+        ensure_stops(ctx, invocation, account, run_id, outcome)
     return outcome
 
 

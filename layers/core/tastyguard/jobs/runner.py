@@ -29,13 +29,34 @@ from tastyguard.store.runs import RunRecord, RunStatus
 
 logger = logging.getLogger('tastyguard.jobs')
 
-AccountJob = Callable[[JobContext, JobInvocation, str, str], Outcome]
+AccountJob = Callable[[JobContext, JobInvocation, str, str, Outcome], Outcome]
+"""A job on one account: fills (and returns) the outcome it is given, so a crash keeps what was done."""
 GLOBAL_ACCOUNT = 'GLOBAL'
 REAUTHORIZE_KIND = 'reauthorize'
 
 
 class JobFailedError(RuntimeError):
     """At least one account failed unexpectedly (the others ran); see the run records and logs."""
+
+
+class AccountBusyError(RuntimeError):
+    """An event could not take the account's lease in time; raising lets EventBridge deliver it again."""
+
+
+LEASE_POLL_SECONDS = 1.0
+
+
+def _take_lease(ctx: JobContext, lease: AccountLease) -> None:
+    """Take the lease, waiting up to ``ctx.lease_wait`` for another run of the account to finish."""
+    attempts = max(1, int(ctx.lease_wait.total_seconds() / LEASE_POLL_SECONDS) + 1)
+    for attempt in range(attempts):
+        try:
+            lease.acquire()
+            return
+        except LeaseUnavailableError:
+            if attempt + 1 == attempts:
+                raise
+            ctx.sleep(LEASE_POLL_SECONDS)
 
 
 def market_allows(invocation: JobInvocation, now_check: Callable[[], bool]) -> bool:
@@ -103,11 +124,16 @@ def _run_account(
     errors: list[str] = []
     status = RunStatus.OK
     global_alert: AlertCandidate | None = None
+    lease = AccountLease(ctx.stores.state, account, f'{ctx.owner}:{run_id}', ctx.lease_duration)
+    busy = False
     try:
-        with AccountLease(ctx.stores.state, account, f'{ctx.owner}:{run_id}', ctx.lease_duration):
-            outcome = job(ctx, invocation, account, run_id)
+        _take_lease(ctx, lease)
+        try:
+            job(ctx, invocation, account, run_id, outcome)
+        finally:
+            lease.release()
     except LeaseUnavailableError as error:
-        status, errors = RunStatus.SKIPPED, [str(error)]
+        status, errors, busy = RunStatus.SKIPPED, [str(error)], True
     except ReauthorizationRequired as error:
         status = RunStatus.FAILED
         errors = [f'{REAUTHORIZE_KIND}: {error}. Create a new grant at my.tastytrade.com (Manage → API → OAuth), '
@@ -160,7 +186,11 @@ def _run_account(
             }
         )
     )  # fmt: skip
-    _announce(ctx, result, outcome, scope_kinds, global_alert)
+    if busy:
+        if invocation.event_id:
+            raise AccountBusyError(f'account {account} stayed busy for {ctx.lease_wait}; the event will be retried')
+        return result  # another run of this account is doing the work: nothing to announce
+    _announce(ctx, result, outcome, scope_kinds if status is RunStatus.OK else frozenset(), global_alert)
     return result
 
 
@@ -185,7 +215,9 @@ def _announce(
         if outcome.notice is not None:
             _publish(ctx, outcome.notice)
         candidates = [*outcome.alerts, *shadow_candidates(result.account, result.actions)]
-        decided = decide(ctx, result.account, candidates, scope_kinds | {'shadow', 'broker_unavailable'})
+        # A completed run resolves the kinds it owns (plus a broker outage that is over); an incomplete one nothing.
+        owned = scope_kinds | {'broker_unavailable'} if scope_kinds else frozenset()
+        decided = decide(ctx, result.account, candidates, owned)
         notice = build_notice(ctx, result, decided, outcome.events)
         if notice is not None:
             _publish(ctx, notice)

@@ -17,9 +17,8 @@ from tastyguard.store.snapshots import PositionSnapshot
 ALERT_KINDS: frozenset[str] = frozenset()
 
 
-def sync_positions(ctx: JobContext, invocation: JobInvocation, account: str, run_id: str) -> Outcome:
+def sync_positions(ctx: JobContext, invocation: JobInvocation, account: str, run_id: str, outcome: Outcome) -> Outcome:
     """Read, diff, store (see the module docstring)."""
-    outcome = Outcome(mode=ctx.mode_for(account).value)
     _, holdings = read_positions(ctx.broker, account)
     snapshot = ctx.stores.snapshots.latest(account) or PositionSnapshot(account=account, taken_at=ctx.clock())
     before = snapshot.by_symbol()
