@@ -25,17 +25,25 @@ class CronFields:
     week_day: str
 
 
-def periodic_cron(period_minutes: int, *, market_hours_only: bool) -> CronFields:
+def periodic_cron(period_minutes: int, *, market_hours_only: bool, offset_minutes: int = 0) -> CronFields:
     """Every ``period_minutes`` (a divisor-friendly minute step, or whole hours), in market hours or always.
 
-    Raises ``ValueError`` for a period cron cannot express (over an hour and not whole hours).
+    ``offset_minutes`` shifts the ticks (``2-59/5`` instead of ``*/5``) so jobs that share an account lease do
+    not all start at the same second. Raises ``ValueError`` for a period cron cannot express (over an hour and
+    not whole hours).
     """
     hours = c.MARKET_HOURS if market_hours_only else '*'
     days = c.MARKET_DAYS if market_hours_only else '*'
     if period_minutes < 1:
         raise ValueError(f'a schedule period must be at least one minute, not {period_minutes}')
     if period_minutes < _MINUTES_PER_HOUR:
-        minute = '*' if period_minutes == 1 else f'*/{period_minutes}'
+        offset = offset_minutes % period_minutes
+        if period_minutes == 1:
+            minute = '*'
+        elif offset:
+            minute = f'{offset}-59/{period_minutes}'
+        else:
+            minute = f'*/{period_minutes}'
         return CronFields(minute=minute, hour=hours, week_day=days)
     if period_minutes % _MINUTES_PER_HOUR:
         raise ValueError(
@@ -43,7 +51,9 @@ def periodic_cron(period_minutes: int, *, market_hours_only: bool) -> CronFields
             'use a number of minutes below 60 or a whole number of hours (60, 120, 180, 240)'
         )
     step = period_minutes // _MINUTES_PER_HOUR
-    return CronFields(minute='0', hour=hours if step == 1 else f'{hours}/{step}', week_day=days)
+    return CronFields(
+        minute=str(offset_minutes % _MINUTES_PER_HOUR), hour=hours if step == 1 else f'{hours}/{step}', week_day=days
+    )
 
 
 def daily_cron(at: time, *, market_hours_only: bool) -> CronFields:

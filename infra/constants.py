@@ -59,6 +59,8 @@ EVENT_PUBLISHING_JOBS: Final = ('sync_positions', 'reconcile_orders')
 NOTIFIER: Final = 'notify_slack'
 HANDLER_TEMPLATE: Final = 'functions.{name}.handler.lambda_handler'
 FUNCTION_NAME_TEMPLATE: Final = 'tastyguard-{name}'  # tastyguard-ensure-stops
+JOB_OFFSET_MINUTES: Final = {'ensure_stops': 0, 'sync_positions': 2, 'reconcile_orders': 3}
+"""Minute offsets of the periodic schedules: jobs that share an account lease should not start together."""
 JOB_MEMORY_MB: Final = 512
 NOTIFIER_MEMORY_MB: Final = 256
 # The most a job may run; the stack lowers it below the job's schedule period (see infra/settings.py).

@@ -130,7 +130,9 @@ class Jobs(Construct):
                 return None  # the function stays deployed for on-demand runs
             fields = cadence.daily_cron(settings.digest_time, market_hours_only=settings.market_hours_only)
         else:
-            fields = cadence.periodic_cron(period, market_hours_only=settings.market_hours_only)
+            fields = cadence.periodic_cron(
+                period, market_hours_only=settings.market_hours_only, offset_minutes=c.JOB_OFFSET_MINUTES.get(job, 0)
+            )
         return scheduler.Schedule(
             self,
             f'{_pascal(job)}Schedule',

@@ -57,3 +57,11 @@ def test_a_run_always_ends_before_the_next_tick(job: str, minutes: int | None, s
 @pytest.mark.parametrize(('minutes', 'seconds'), [(5, 240), (1, 60), (15, 840), (None, 3600)])
 def test_a_tick_is_stale_once_the_next_one_is_due(minutes: int | None, seconds: int) -> None:
     assert cadence.max_event_age(minutes).to_seconds() == seconds
+
+
+@pytest.mark.parametrize(
+    ('minutes', 'offset', 'expected'),
+    [(5, 0, '*/5'), (5, 2, '2-59/5'), (15, 3, '3-59/15'), (5, 7, '2-59/5'), (1, 3, '*'), (60, 3, '3')],
+)
+def test_offsets_keep_jobs_that_share_a_lease_apart(minutes: int, offset: int, expected: str) -> None:
+    assert cadence.periodic_cron(minutes, market_hours_only=True, offset_minutes=offset).minute == expected

@@ -147,9 +147,9 @@ def test_failed_async_runs_go_to_a_dead_letter_queue(full: Any) -> None:
 
 def test_schedules_tick_in_market_hours_in_new_york_with_retries_and_a_dlq(full: Any) -> None:
     expected = {
-        'tastyguard-sync-positions': ('cron(*/5 9-16 ? * MON-FRI *)', 240, 'sync_positions'),
+        'tastyguard-sync-positions': ('cron(2-59/5 9-16 ? * MON-FRI *)', 240, 'sync_positions'),
         'tastyguard-ensure-stops': ('cron(*/5 9-16 ? * MON-FRI *)', 240, 'ensure_stops'),
-        'tastyguard-reconcile-orders': ('cron(*/15 9-16 ? * MON-FRI *)', 840, 'reconcile_orders'),
+        'tastyguard-reconcile-orders': ('cron(3-59/15 9-16 ? * MON-FRI *)', 840, 'reconcile_orders'),
         'tastyguard-digest': ('cron(30 16 ? * MON-FRI *)', 3600, 'digest'),
     }
     for name, (expression, max_age, job) in expected.items():

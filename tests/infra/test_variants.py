@@ -56,8 +56,8 @@ def test_round_the_clock_schedules_in_the_configured_zone(minimal: Any) -> None:
     }
     assert expressions == {
         'tastyguard-ensure-stops': ('cron(* * ? * * *)', 'America/Chicago'),
-        'tastyguard-sync-positions': ('cron(*/10 * ? * * *)', 'America/Chicago'),
-        'tastyguard-reconcile-orders': ('cron(0 */2 ? * * *)', 'America/Chicago'),
+        'tastyguard-sync-positions': ('cron(2-59/10 * ? * * *)', 'America/Chicago'),
+        'tastyguard-reconcile-orders': ('cron(3 */2 ? * * *)', 'America/Chicago'),
     }
 
 
