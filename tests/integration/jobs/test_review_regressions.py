@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -91,3 +92,30 @@ def test_the_kill_switch_is_announced_once_not_every_run(paper_broker: Any, aws:
     for _ in range(3):
         killed.run(JobName.ENSURE_STOPS, account=A)
     assert killed.notifier.sent == []
+
+
+def test_a_reopened_position_does_not_inherit_the_old_trailing_mark(paper_broker: Any, aws: None) -> None:
+    trailing = make_harness(paper_broker, policy={'symbols': {'ORCL': {'basis': 'high_water'}}})
+    # Given a trailing ORCL position whose mark reached 150, then closed (ensure-stops sees it first)
+    paper_broker.admin.add_position(A, 'ORCL', 100, '100.00', bid='150.00', ask='150.05', last='150.00')
+    trailing.run(JobName.ENSURE_STOPS, account=A)
+    paper_broker.admin.remove_position(A, 'ORCL')
+    trailing.run(JobName.ENSURE_STOPS, account=A)
+    trailing.run(JobName.SYNC_POSITIONS, account=A)
+    assert trailing.ctx.stores.high_water.get(A, 'ORCL') is None
+    # When a new ORCL position opens with the market at 100
+    paper_broker.admin.add_position(A, 'ORCL', 100, '100.00', bid='100.00', ask='100.05', last='100.00')
+    [result] = trailing.run(JobName.ENSURE_STOPS, account=A)
+    # Then its stop trails from the new position's price, 10% below 100, not from the old 150
+    [place] = [a for a in result.actions if a.kind == 'place' and a.symbol == 'ORCL']
+    assert place.result == 'placed'
+    assert place.stop_trigger == Decimal('90.00')
+
+
+def test_a_mark_from_an_earlier_position_is_replaced_even_without_seeing_the_close(harness: Harness) -> None:
+    marks = harness.ctx.stores.high_water
+    marks.raise_to(A, 'ORCL', long=True, price=Decimal(150), open_price=Decimal(100))
+    # a close and reopen between two reads: same side, another open price
+    assert marks.raise_to(A, 'ORCL', long=True, price=Decimal(80), open_price=Decimal(79)).price == Decimal(80)
+    # the same position keeps ratcheting only upwards
+    assert marks.raise_to(A, 'ORCL', long=True, price=Decimal(75), open_price=Decimal(79)).price == Decimal(80)

@@ -116,6 +116,7 @@ def plan_account(ctx: JobContext, account: str, salt: str, outcome: Outcome) -> 
     absent = _confirm_absence(ctx, account, read, absent)
     previous = ctx.stores.ledger.all(account)
     cancels = _human_cancels(ctx, account, read, snapshot, previous, outcome)
+    tracking.forget_closed(ctx.stores.high_water, account, snapshot, read.holdings)
     inputs = PlanInputs(
         account_number=account,
         holdings=read.holdings,

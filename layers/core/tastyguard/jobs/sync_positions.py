@@ -31,7 +31,7 @@ def sync_positions(ctx: JobContext, invocation: JobInvocation, account: str, run
     for symbol, held in sorted(before.items()):
         if symbol not in now:
             outcome.events.append(f'{symbol}: closed (was {held.quantity:+})')
-            ctx.stores.high_water.clear(account, symbol)
+    tracking.forget_closed(ctx.stores.high_water, account, snapshot, holdings)
     watched = {e.symbol for e in ctx.stores.ledger.all(account).values() if e.ours and not e.terminal}
     absent = tracking.next_absent_counts(snapshot.absent_counts, watched, now)
     cancels = tracking.prune_human_cancels(snapshot.human_cancels, holdings)

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from tastyguard.broker import models as wire
 from tastyguard.engine.types import OWN_PREFIX, Holding
+from tastyguard.store.highwater import HighWaterStore
 from tastyguard.store.ledger import LedgerEntry
 from tastyguard.store.snapshots import HeldPosition, PositionSnapshot
 
@@ -121,3 +122,12 @@ def next_snapshot(
             'human_cancels': dict(human_cancels),
         }
     )
+
+
+def forget_closed(marks: HighWaterStore, account: str, previous: PositionSnapshot, holdings: Iterable[Holding]) -> None:
+    """Clear the trailing marks of positions that closed since ``previous`` (whichever job sees it first)."""
+    held = {holding.symbol: holding for holding in holdings}
+    for position in previous.positions:
+        now = held.get(position.symbol)
+        if now is None or (now.quantity > 0) != (position.quantity > 0):
+            marks.clear(account, position.symbol)

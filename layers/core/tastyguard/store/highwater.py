@@ -1,7 +1,9 @@
 """High-water marks for trailing stops: the best price seen since the position was opened.
 
 Both the scheduled jobs and the streamer move them, so the update is a conditional write that only ever
-moves a mark in the favourable direction (up for a long, down for a short).
+moves a mark in the favourable direction (up for a long, down for a short). A mark belongs to one position:
+it remembers the position's side and average open price, and a position that closed and reopened (another
+side or another open price) starts a new mark instead of inheriting the old one.
 """
 
 from __future__ import annotations
@@ -24,7 +26,12 @@ class HighWater(BaseModel):
     symbol: str
     long: bool
     price: Decimal
+    open_price: Decimal | None = None  # the average open price of the position this mark belongs to
     updated_at: datetime
+
+    def belongs_to(self, *, long: bool, open_price: Decimal | None) -> bool:
+        """True when the mark was made for this position (same side and open price)."""
+        return self.long == long and (self.open_price is None or open_price is None or self.open_price == open_price)
 
 
 class HighWaterStore:
@@ -37,21 +44,38 @@ class HighWaterStore:
         """The mark, or None."""
         return self._state.get_record(account_pk(account), high_water_sk(symbol), HighWater)
 
-    def raise_to(self, account: str, symbol: str, *, long: bool, price: Decimal) -> HighWater:
-        """Move the mark to ``price`` if that is better than the stored one; return the mark now stored."""
-        mark = HighWater(account=account, symbol=symbol, long=long, price=price, updated_at=self._state.clock())
+    def raise_to(
+        self, account: str, symbol: str, *, long: bool, price: Decimal, open_price: Decimal | None = None
+    ) -> HighWater:
+        """Move the mark to ``price`` if that is better than the stored one (or the stored one belongs to an
+        earlier position); return the mark now stored."""
+        mark = HighWater(
+            account=account,
+            symbol=symbol,
+            long=long,
+            price=price,
+            open_price=open_price,
+            updated_at=self._state.clock(),
+        )
         better = 'price < :p' if long else 'price > :p'
+        item = {
+            **mark.model_dump(mode='json', exclude_none=True),
+            'pk': account_pk(account),
+            'sk': high_water_sk(symbol),
+        }
+        item['price'] = price  # numbers, so the condition compares numerically
+        values: dict[str, Decimal | bool] = {':p': price, ':long': long}
+        condition = f'attribute_not_exists(pk) OR #long <> :long OR {better}'
+        if open_price is not None:
+            item['open_price'] = open_price
+            values[':open'] = open_price
+            condition += ' OR attribute_not_exists(open_price) OR open_price <> :open'
         try:
             self._state.table.put_item(
-                Item={
-                    **mark.model_dump(mode='json'),
-                    'price': price,  # a number, so the condition compares numerically
-                    'pk': account_pk(account),
-                    'sk': high_water_sk(symbol),
-                },
-                ConditionExpression=f'attribute_not_exists(pk) OR #long <> :long OR {better}',
+                Item=item,
+                ConditionExpression=condition,
                 ExpressionAttributeNames={'#long': 'long'},
-                ExpressionAttributeValues={':p': price, ':long': long},
+                ExpressionAttributeValues=values,
             )
         except Exception as error:
             if not self._state.is_conditional_failure(error):
