@@ -39,10 +39,11 @@ def credentials_from_values(client_secret: str | None, refresh_token: str | None
     return OAuthCredentials(client_secret=SecretStr(str(client_secret)), refresh_token=SecretStr(str(refresh_token)))
 
 
-def credentials_from_secret(secret_id: str, *, max_age: int = 300) -> OAuthCredentials:
-    """Read the broker secret through Powertools Parameters (cached for ``max_age`` seconds)."""
+def credentials_from_secret(secret_id: str, *, max_age: int = 300, fresh: bool = False) -> OAuthCredentials:
+    """Read the broker secret through Powertools Parameters (cached for ``max_age`` seconds; ``fresh`` skips
+    the cache, as before every token refresh, so a newly stored grant is used at once)."""
     try:
-        raw: Any = parameters.get_secret(secret_id, max_age=max_age)
+        raw: Any = parameters.get_secret(secret_id, max_age=max_age, force_fetch=fresh)
     except GetParameterError as error:
         raise CredentialsError(
             f'could not read the broker secret {secret_id!r} ({type(error.__cause__ or error).__name__}); '
@@ -59,6 +60,9 @@ def credentials_from_secret(secret_id: str, *, max_age: int = 300) -> OAuthCrede
         raise CredentialsError(
             f'the broker secret {secret_id!r} must be a JSON object; {HOW_TO_STORE.format(secret=secret_id)}'
         )
-    return credentials_from_values(
-        data.get('client_secret'), data.get('refresh_token'), source=f'the broker secret {secret_id!r}'
-    )
+    try:
+        return credentials_from_values(
+            data.get('client_secret'), data.get('refresh_token'), source=f'the broker secret {secret_id!r}'
+        )
+    except CredentialsError as error:
+        raise CredentialsError(f'{error}; store the grant with: {HOW_TO_STORE.format(secret=secret_id)}') from None

@@ -130,3 +130,42 @@ def test_a_missing_environment_variable_is_named(lambda_env: PaperBroker, monkey
     monkeypatch.delenv('TASTYGUARD_TOPIC_ARN')
     with pytest.raises(SettingsError, match='TASTYGUARD_TOPIC_ARN'):
         lambda_handler(_tick(job='sync_positions'), LambdaContext())
+
+
+def test_a_warm_container_picks_up_a_newly_stored_grant(lambda_env: PaperBroker) -> None:
+    from functions.ensure_stops.handler import lambda_handler
+    from tastyguard.store.table import StateTable
+    from tastyguard.store.tokens import AwsTokenCache
+
+    secrets = boto3.client('secretsmanager')
+    # Given the user stored a wrong refresh token: the first run trips the breaker and asks to re-authorize
+    wrong = {'client_secret': lambda_env.client_secret, 'refresh_token': 'not-the-grant-at-all'}
+    secrets.put_secret_value(SecretId='tastyguard/broker', SecretString=json.dumps(wrong))
+    _warm_container(FRIDAY_MORNING)
+    first = lambda_handler(_tick('2026-11-20T15:00:00Z'), LambdaContext())
+    assert first['accounts'][0]['status'] == 'failed'
+    # When they store the right grant and reset the breaker (the container stays warm)
+    right = {'client_secret': lambda_env.client_secret, 'refresh_token': lambda_env.refresh_token}
+    secrets.put_secret_value(SecretId='tastyguard/broker', SecretString=json.dumps(right))
+    cache = AwsTokenCache(StateTable(), secrets, secret_id='tastyguard/access-token', environment='paper')
+    cache.reset_breaker()
+    # Then the next tick works without a cold start
+    second = lambda_handler(_tick('2026-11-20T15:05:00Z'), LambdaContext())
+    assert [account['status'] for account in second['accounts']] == ['ok', 'ok']
+
+
+def test_an_empty_broker_secret_asks_to_store_the_grant_once(
+    lambda_env: PaperBroker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from functions.ensure_stops.handler import lambda_handler
+
+    # The stack creates the secret with empty values until the user stores the grant
+    boto3.client('secretsmanager').put_secret_value(
+        SecretId='tastyguard/broker',
+        SecretString=json.dumps({'client_secret': '', 'refresh_token': '', 'placeholder': 'x'}),
+    )
+    _warm_container(FRIDAY_MORNING)
+    result = lambda_handler(_tick(), LambdaContext())
+    assert result['accounts'][0]['status'] == 'failed'
+    assert 'put-secret-value' in result['accounts'][0]['errors'][0]
+    assert lambda_env.admin.requests(path='/oauth/token') == []  # nothing was sent to tastytrade

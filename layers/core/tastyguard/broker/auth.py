@@ -74,7 +74,7 @@ class TokenProvider:
 
     def __init__(
         self,
-        credentials: OAuthCredentials,
+        credentials: OAuthCredentials | Callable[[], OAuthCredentials],
         cache: TokenCache,
         http: httpx.Client,
         *,
@@ -90,6 +90,7 @@ class TokenProvider:
         lock_wait: float = 20.0,
         poll_interval: float = 0.25,
     ) -> None:
+        # A callable is asked at every refresh, so a new grant stored by the user is used without a restart.
         self._credentials = credentials
         self.cache = cache
         self._http = http
@@ -100,8 +101,9 @@ class TokenProvider:
         self._retry = retry
         self._stats = stats or BrokerStats()
         self._redact = redactor or Redactor()
-        self._redact.add(credentials.client_secret)
-        self._redact.add(credentials.refresh_token)
+        if isinstance(credentials, OAuthCredentials):
+            self._redact.add(credentials.client_secret)
+            self._redact.add(credentials.refresh_token)
         self.refresh_margin = refresh_margin
         self._lock_ttl = lock_ttl
         self._lock_wait = lock_wait
@@ -116,6 +118,7 @@ class TokenProvider:
         self._check_breaker()
         cached = self.cache.load()
         if cached is not None and cached.is_fresh(self._now(), self.refresh_margin):
+            self._redact.add(cached.value)  # minted by another process: still never to appear in an error
             return cached
         return self._refresh(reject=None, current=cached)
 
@@ -186,7 +189,9 @@ class TokenProvider:
             return token
 
     def _call_endpoint(self) -> AccessToken:
-        creds = self._credentials
+        creds = self._credentials if isinstance(self._credentials, OAuthCredentials) else self._credentials()
+        self._redact.add(creds.client_secret)
+        self._redact.add(creds.refresh_token)
         body: dict[str, str] = {
             'grant_type': 'refresh_token',
             'client_secret': creds.client_secret.get_secret_value(),

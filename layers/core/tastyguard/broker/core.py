@@ -46,7 +46,8 @@ class ClientCore:
     environment
         Where to connect (no default: production must be chosen explicitly).
     credentials
-        OAuth client secret and refresh token.
+        OAuth client secret and refresh token, or a callable returning them (asked at every token refresh,
+        so a newly stored grant is picked up by a long-lived process).
     token_cache
         The shared token cache (a private in-memory one if omitted).
     timeout
@@ -68,7 +69,7 @@ class ClientCore:
     def __init__(
         self,
         environment: Environment,
-        credentials: OAuthCredentials,
+        credentials: OAuthCredentials | Callable[[], OAuthCredentials],
         *,
         token_cache: TokenCache | None = None,
         timeout: float | httpx.Timeout = 10.0,
@@ -87,7 +88,10 @@ class ClientCore:
         self.stats = BrokerStats()
         self._clock = clock
         self._now = wall_clock
-        self._redact = Redactor([credentials.client_secret, credentials.refresh_token])
+        known = (
+            [credentials.client_secret, credentials.refresh_token] if isinstance(credentials, OAuthCredentials) else []
+        )
+        self._redact = Redactor(known)
         headers = {'User-Agent': USER_AGENT, 'Accept': 'application/json', 'Content-Type': 'application/json'}
         if environment.accept_version:
             headers['Accept-Version'] = environment.accept_version

@@ -17,6 +17,7 @@ from datetime import timedelta
 from tastyguard import calendar
 from tastyguard.broker.errors import BrokerError, ReauthorizationRequired
 from tastyguard.config.models import Severity
+from tastyguard.credentials import CredentialsError
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.invocation import JobInvocation, JobName
 from tastyguard.jobs.notices import build_notice, decide, shadow_candidates
@@ -140,6 +141,12 @@ def _run_account(
                   'store it in the broker secret, then reset the token breaker (tastyguard token reset).']  # fmt: skip
         global_alert = AlertCandidate(
             f'{REAUTHORIZE_KIND}:{ctx.environment}', REAUTHORIZE_KIND, Severity.CRITICAL, errors[0], None
+        )
+    except CredentialsError as error:
+        status = RunStatus.FAILED
+        errors = [f'{REAUTHORIZE_KIND}: {error}']
+        global_alert = AlertCandidate(
+            f'{REAUTHORIZE_KIND}:{ctx.environment}:credentials', REAUTHORIZE_KIND, Severity.CRITICAL, errors[0], None
         )
     except BrokerError as error:
         status = RunStatus.SKIPPED

@@ -111,9 +111,12 @@ def lambda_context(owner: str, settings: RuntimeSettings | None = None) -> JobCo
     config = load_bundled_config(settings.config_file)
     state = StateTable()
     environment = broker_environment(config, api_url=settings.api_url, streamer_url=settings.streamer_url)
+    secret = settings.broker_secret
     broker = TastytradeClient(
         environment,
-        credentials_from_secret(settings.broker_secret),
+        # Read at every token refresh (about four times an hour for the whole system): a warm container picks
+        # up a newly stored grant instead of retrying the revoked one.
+        lambda: credentials_from_secret(secret, fresh=True),
         token_cache=token_cache_for(state, settings.token_secret, config.environment.value),
     )
     return build_context(
