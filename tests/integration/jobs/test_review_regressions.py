@@ -119,3 +119,38 @@ def test_a_mark_from_an_earlier_position_is_replaced_even_without_seeing_the_clo
     assert marks.raise_to(A, 'ORCL', long=True, price=Decimal(80), open_price=Decimal(79)).price == Decimal(80)
     # the same position keeps ratcheting only upwards
     assert marks.raise_to(A, 'ORCL', long=True, price=Decimal(75), open_price=Decimal(79)).price == Decimal(80)
+
+
+def _stop(quantity: int, trigger: str) -> dict[str, Any]:
+    return {
+        'order-type': 'Stop', 'time-in-force': 'GTC', 'stop-trigger': trigger,
+        'legs': [{'instrument-type': 'Equity', 'symbol': 'ORCL', 'action': 'Sell to Close', 'quantity': quantity}],
+    }  # fmt: skip
+
+
+def test_a_cancel_that_did_not_go_through_holds_back_the_rest_of_the_symbol(harness: Harness) -> None:
+    # Given two of our ORCL stops of 60 on a 100-share position (a duplicate, over-covering)
+    harness.broker.admin.add_position(A, 'ORCL', 100, '100.00', bid='100.00', ask='100.05', last='100.00')
+    harness.broker.admin.add_order(A, _stop(60, '95.00'), kind='tastyguard')
+    second = harness.broker.admin.add_order(A, _stop(60, '90.00'), kind='tastyguard')
+    # When cancelling the duplicate is not confirmed
+    harness.broker.admin.fault('status', method='DELETE', path=f'/orders/{second["id"]}$', status=503, count=1)
+    [result] = harness.run(JobName.ENSURE_STOPS, account=A)
+    # Then nothing else is sent for ORCL this run, so working closing orders never exceed the position more
+    orcl = [a for a in result.actions if a.symbol == 'ORCL' and a.kind in ('place', 'replace', 'cancel')]
+    assert [a.result for a in orcl if a.kind == 'cancel'] == ['ambiguous']
+    assert {a.result for a in orcl if a.kind != 'cancel'} <= {'deferred'}
+    working = sum(
+        int(o['legs'][0]['remaining-quantity']) for o in harness.working(A) if o['legs'][0]['symbol'] == 'ORCL'
+    )
+    assert working <= 120  # never more than before the run
+
+
+def test_a_pointer_whose_intent_is_missing_resolves_after_the_grace(harness: Harness) -> None:
+    old = (harness.ctx.clock() - harness.ctx.ambiguous_grace * 2).isoformat()
+    harness.ctx.stores.state.table.put_item(
+        Item={'pk': f'ACCOUNT#{A}', 'sk': 'OPENINTENT#tg-aaaaaaaaaaaaaaaaaaaaaaaaaa', 'created_at': old}
+    )
+    [first] = harness.run(JobName.ENSURE_STOPS, account=A)
+    assert any('never reached the broker' in note for note in first.notes)
+    assert list(harness.ctx.stores.state.query_prefix(f'ACCOUNT#{A}', 'OPENINTENT#')) == []

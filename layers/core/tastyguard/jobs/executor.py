@@ -238,6 +238,13 @@ class Executor:
         )
 
     def _cancel(self, action: CancelOrder, row: ActionResult) -> ActionResult:
+        done = self._try_cancel(action, row)
+        if done.result != 'cancelled':
+            # The plan's later writes on this symbol assumed the cancel; without it they could over-cover.
+            self.blocked.add(action.symbol)
+        return done
+
+    def _try_cancel(self, action: CancelOrder, row: ActionResult) -> ActionResult:
         intents = self._ctx.stores.intents
         key = f'cancel:{action.order_id}:{self._run_id}'
         intent, _ = intents.begin(self._intent(key, IntentOperation.CANCEL, action.symbol, {}, action.order_id))

@@ -120,8 +120,9 @@ def working_order(order: wire.Order) -> WorkingOrder:
     )
     return WorkingOrder(
         id=str(order.id),
-        # A status the engine does not know may still fill: Contingent counts for the cap, not as cover.
-        status=_enum(OrderStatus, order.status, OrderStatus.CONTINGENT),
+        # A status the engine does not know may still fill, is not protection, and is not safe to change:
+        # exactly how Cancel Requested is treated (counts for the closing cap, never as coverage, never touched).
+        status=_enum(OrderStatus, order.status, OrderStatus.CANCEL_REQUESTED),
         order_type=_enum(OrderType, order.order_type, OrderType.MARKET),
         time_in_force=_enum(TimeInForce, order.time_in_force, TimeInForce.DAY),
         legs=legs,

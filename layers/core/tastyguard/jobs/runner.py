@@ -78,7 +78,11 @@ def in_market(ctx: JobContext, job: JobName) -> bool:
 def accounts_for(ctx: JobContext, invocation: JobInvocation) -> list[str]:
     """The enabled configured accounts, or the one the invocation names (it must be configured)."""
     if invocation.account:
-        return [ctx.config.account(invocation.account).account_number]
+        account = ctx.config.account(invocation.account)
+        if not account.enabled:
+            ctx.notes.append(f'account {account.account_number} is disabled in the configuration; nothing to do')
+            return []
+        return [account.account_number]
     return [account.account_number for account in ctx.config.accounts if account.enabled]
 
 

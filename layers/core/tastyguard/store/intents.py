@@ -80,7 +80,10 @@ class IntentStore:
         pk = account_pk(intent.account)
         # The open-intent pointer goes first: a crash between the two writes leaves a pointer without an
         # intent, which resolution treats as "look the order up" (safe); never an intent nobody checks.
-        self._state.table.put_item(Item={'pk': pk, 'sk': OPEN_PREFIX + intent.key})  # no TTL: kept until resolved
+        # No TTL: kept until resolved. The creation time lets a pointer whose intent is missing expire its grace.
+        self._state.table.put_item(
+            Item={'pk': pk, 'sk': OPEN_PREFIX + intent.key, 'created_at': intent.created_at.isoformat()}
+        )
         try:
             self._state.put_record(
                 pk, intent_sk(intent.key), intent, ttl=INTENT_TTL, ConditionExpression='attribute_not_exists(pk)'
@@ -131,7 +134,8 @@ class IntentStore:
             key = str(item['sk'])[len(OPEN_PREFIX) :]
             intent = self.get(account, key)
             if intent is None:
-                now = self._state.clock()
+                stamp = item.get('created_at')
+                now = datetime.fromisoformat(str(stamp)) if stamp else self._state.clock()
                 intent = Intent(
                     account=account,
                     key=key,
