@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.common.observability import logger
 from tastyguard.notify.slack import payload_for_sns_message, post_to_slack
-from tastyguard.redact import register_secret
+from tastyguard.redact import register_secret, scrub
 
 SECRET_ENV = 'TASTYGUARD_SLACK_SECRET'  # noqa: S105 - the variable's name, not a secret
 
@@ -49,7 +49,7 @@ def lambda_handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
     url = webhook_url()
     posted = 0
     for record in event.records:
-        payload = payload_for_sns_message(record.sns.message, record.sns.subject)
+        payload = json.loads(scrub(json.dumps(payload_for_sns_message(record.sns.message, record.sns.subject))))
         post_to_slack(url, payload)
         posted += 1
         logger.info('posted to Slack', extra={'message_id': record.sns.message_id})

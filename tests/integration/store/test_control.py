@@ -67,3 +67,15 @@ def test_writes_in_a_new_window_start_counting_again(state: StateTable, clock: F
     breaker.record_write('5WT00001')
     clock.advance(minutes=10)
     assert breaker.record_write('5WT00001') == 1
+
+
+def test_one_position_written_again_and_again_trips_the_breaker_early(state: StateTable) -> None:
+    breaker = CircuitBreaker(state, max_writes=200, window_seconds=900, max_per_symbol=3)
+    for symbol in ('AAPL', 'MSFT', 'KO', 'TSLA'):  # a first run protecting many positions is fine
+        breaker.record_write('5WT00001', symbol)
+    for _ in range(2):
+        breaker.record_write('5WT00001', 'AAPL')
+    with pytest.raises(WritesBlockedError, match='order writes for AAPL'):
+        breaker.record_write('5WT00001', 'AAPL')
+    tripped = breaker.tripped('5WT00001')
+    assert tripped is not None and 'breaker reset' in tripped.reason

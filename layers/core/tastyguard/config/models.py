@@ -135,7 +135,12 @@ class SafetySettings(BaseModel):
     model_config = _FROZEN
 
     kill_switch: bool = Field(False, description='true: no order writes at all (existing stops stay)')
-    max_order_writes: int = Field(20, ge=1, le=1000, description='circuit breaker: writes per window per account')
+    max_order_writes: int = Field(
+        200, ge=1, le=5000, description='circuit breaker: order writes per window per account (all symbols)'
+    )
+    max_writes_per_symbol: int = Field(
+        6, ge=1, le=100, description='circuit breaker: order writes per window for one position (a runaway loop)'
+    )
     window_minutes: int = Field(15, ge=1, le=1440, description='circuit breaker window')
 
 

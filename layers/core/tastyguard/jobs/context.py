@@ -55,6 +55,7 @@ class Stores:
             breaker=CircuitBreaker(
                 state,
                 max_writes=config.safety.max_order_writes,
+                max_per_symbol=config.safety.max_writes_per_symbol,
                 window_seconds=config.safety.window_minutes * 60,
             ),
             kill_switch=KillSwitch(ssm, kill_switch_parameter),

@@ -173,7 +173,7 @@ class Executor:
             outcome = self._earlier_attempt(intent, row)
             if outcome is not None:
                 return outcome
-        blocked = self.gate.admit()
+        blocked = self.gate.admit(action.symbol)
         if blocked is not None:
             intents.update(intent, IntentState.SKIPPED, error=blocked)
             return _done(row, 'blocked', detail=blocked)
@@ -248,7 +248,7 @@ class Executor:
         intents = self._ctx.stores.intents
         key = f'cancel:{action.order_id}:{self._run_id}'
         intent, _ = intents.begin(self._intent(key, IntentOperation.CANCEL, action.symbol, {}, action.order_id))
-        blocked = self.gate.admit()
+        blocked = self.gate.admit(action.symbol)
         if blocked is not None:
             intents.update(intent, IntentState.SKIPPED, error=blocked)
             return _done(row, 'blocked', detail=blocked)

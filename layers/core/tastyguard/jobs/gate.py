@@ -36,12 +36,12 @@ class WriteGate:
                 f'the circuit breaker is tripped since {tripped.tripped_at:%Y-%m-%d %H:%M}: {tripped.reason}'
             )
 
-    def admit(self) -> str | None:
-        """Count one write; returns why it may not happen (None: go ahead)."""
+    def admit(self, symbol: str | None = None) -> str | None:
+        """Count one write (on ``symbol``); returns why it may not happen (None: go ahead)."""
         if self.blocked_reason is not None:
             return self.blocked_reason
         try:
-            self._ctx.stores.breaker.record_write(self._account)
+            self._ctx.stores.breaker.record_write(self._account, symbol)
         except WritesBlockedError as error:
             self.blocked_reason = str(error)
             return self.blocked_reason

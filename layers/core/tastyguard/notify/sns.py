@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from tastyguard.notify.notice import Notice
 from tastyguard.notify.render import email_body, email_subject
+from tastyguard.redact import scrub
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
@@ -25,12 +26,13 @@ class SnsNotifier:
 
     def publish(self, notice: Notice) -> None:
         """Publish ``notice`` (raises on failure so the caller can record it)."""
-        body = email_body(notice)
+        # Messages never carry secrets by construction; scrub() is the second line of defence.
+        body = scrub(email_body(notice))
         self._client.publish(
             TopicArn=self.topic_arn,
-            Subject=email_subject(notice),
+            Subject=scrub(email_subject(notice)),
             MessageStructure='json',
-            Message=json.dumps({'default': body, 'email': body, 'lambda': notice.model_dump_json()}),
+            Message=json.dumps({'default': body, 'email': body, 'lambda': scrub(notice.model_dump_json())}),
             MessageAttributes={
                 'severity': {'DataType': 'String', 'StringValue': notice.severity.value},
                 'kind': {'DataType': 'String', 'StringValue': notice.kind},

@@ -82,33 +82,46 @@ class CircuitState(BaseModel):
 
 
 class CircuitBreaker:
-    """At most ``max_writes`` order writes per ``window_seconds`` per account; then trip until reset."""
+    """At most ``max_writes`` order writes per ``window_seconds`` per account, and at most ``max_per_symbol``
+    for one position (a runaway loop re-placing the same stop trips it long before the account limit, while a
+    first run that protects hundreds of positions does not); then trip until a person resets it."""
 
-    def __init__(self, state: StateTable, *, max_writes: int, window_seconds: int) -> None:
+    def __init__(
+        self, state: StateTable, *, max_writes: int, window_seconds: int, max_per_symbol: int | None = None
+    ) -> None:
         self._state = state
         self.max_writes = max_writes
+        self.max_per_symbol = max_per_symbol
         self.window_seconds = window_seconds
 
     def tripped(self, account: str) -> CircuitState | None:
         """The trip record, or None when the breaker is closed."""
         return self._state.get_record(account_pk(account), CIRCUIT_SK, CircuitState)
 
-    def record_write(self, account: str) -> int:
-        """Count one order write; trips the breaker (and raises) when the window's limit is exceeded."""
-        now = self._state.clock()
-        window = int(now.timestamp()) // self.window_seconds * self.window_seconds
+    def _count(self, account: str, window: int, suffix: str = '') -> int:
         response: Any = self._state.table.update_item(
-            Key={'pk': account_pk(account), 'sk': writes_sk(window)},
+            Key={'pk': account_pk(account), 'sk': writes_sk(window) + suffix},
             UpdateExpression='ADD writes :one SET expires_at = :exp',
             ExpressionAttributeValues={':one': 1, ':exp': window + 2 * self.window_seconds + 86400},
             ReturnValues='UPDATED_NEW',
         )
-        count = int(response['Attributes']['writes'])
+        return int(response['Attributes']['writes'])
+
+    def record_write(self, account: str, symbol: str | None = None) -> int:
+        """Count one order write; trips the breaker (and raises) when a window's limit is exceeded."""
+        now = self._state.clock()
+        window = int(now.timestamp()) // self.window_seconds * self.window_seconds
+        count = self._count(account, window)
+        minutes = self.window_seconds // 60
+        reason = None
         if count > self.max_writes:
-            reason = (
-                f'{count} order writes within {self.window_seconds // 60} minutes '
-                f'(limit {self.max_writes}); writes stay blocked until someone resets the breaker'
-            )
+            reason = f'{count} order writes within {minutes} minutes (limit {self.max_writes})'
+        elif symbol and self.max_per_symbol is not None:
+            on_symbol = self._count(account, window, f'#{symbol}')
+            if on_symbol > self.max_per_symbol:
+                reason = f'{on_symbol} order writes for {symbol} within {minutes} minutes (limit {self.max_per_symbol})'
+        if reason is not None:
+            reason += '; writes stay blocked until someone resets the breaker (tastyguard breaker reset)'
             self.trip(account, reason)
             raise WritesBlockedError(f'circuit breaker tripped for account {account}: {reason}')
         return count
