@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 
 from tastyguard.broker import models as wire
 from tastyguard.config.models import Severity
@@ -70,12 +69,6 @@ def cancelled_by(order: wire.Order, intents: Iterable[Intent]) -> str:
     return 'broker'
 
 
-def _fills(order: wire.Order) -> tuple[Decimal, Decimal | None]:
-    quantity = sum((fill.quantity for leg in order.legs for fill in leg.fills), Decimal(0))
-    value = sum((fill.quantity * fill.fill_price for leg in order.legs for fill in leg.fills), Decimal(0))
-    return quantity, (value / quantity if quantity else None)
-
-
 def _baseline(order: wire.Order, previous: Mapping[int, LedgerEntry], now: datetime) -> LedgerEntry | None:
     """What the ledger knew; a first-seen order of ours that already ended is compared with "just sent"."""
     before = previous.get(int(order.id or 0))
@@ -104,7 +97,7 @@ def classify(
         if before is None:
             continue
         status, ours = str(order.status), tracking.is_ours(order)
-        filled, price = _fills(order)
+        filled, price = tracking.fills(order)
         what = describe(order)
         at = f' at {price:.4f}'.rstrip('0').rstrip('.') if price is not None else ''
         if status == 'Filled' and before.status != 'Filled':

@@ -79,7 +79,7 @@ def _confirm_absence(ctx: JobContext, account: str, read: AccountRead, counts: d
     return tracking.next_absent_counts(counts, counts, (holding.symbol for holding in again))
 
 
-def _human_cancels(
+def _record_changes(
     ctx: JobContext,
     account: str,
     read: AccountRead,
@@ -96,7 +96,7 @@ def _human_cancels(
     for symbol in changes.person_cancels:
         if symbol in quantities:
             recorded[symbol] = quantities[symbol]
-    return tracking.prune_human_cancels(recorded, read.holdings)
+    return tracking.prune_record_changes(recorded, read.holdings)
 
 
 def _alerts(plan: Plan) -> Iterable[AlertCandidate]:
@@ -115,7 +115,7 @@ def plan_account(ctx: JobContext, account: str, salt: str, outcome: Outcome) -> 
     )
     absent = _confirm_absence(ctx, account, read, absent)
     previous = ctx.stores.ledger.all(account)
-    cancels = _human_cancels(ctx, account, read, snapshot, previous, outcome)
+    cancels = _record_changes(ctx, account, read, snapshot, previous, outcome)
     tracking.forget_closed(ctx.stores.high_water, account, snapshot, read.holdings)
     inputs = PlanInputs(
         account_number=account,

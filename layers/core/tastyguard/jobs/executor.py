@@ -26,12 +26,11 @@ from tastyguard.jobs.gate import WriteGate
 from tastyguard.jobs.orders import new_order
 from tastyguard.jobs.reading import AccountRead
 from tastyguard.jobs.results import ActionResult
+from tastyguard.jobs.tracking import TERMINAL
 from tastyguard.store.intents import Intent, IntentOperation, IntentState
 from tastyguard.ticks import TickLike
 
 logger = logging.getLogger('tastyguard.jobs')
-
-_TERMINAL = {'Cancelled', 'Filled', 'Expired', 'Rejected', 'Removed', 'Partially Removed'}
 
 
 def describe(action: Action) -> ActionResult:
@@ -284,7 +283,7 @@ def resolve_intents(ctx: JobContext, account: str) -> tuple[set[str], list[str]]
         try:
             if intent.operation is IntentOperation.CANCEL and intent.target_order_id is not None:
                 order = ctx.broker.get_order(account, intent.target_order_id)
-                gone = str(order.status) in _TERMINAL or str(order.status) == 'Cancel Requested'
+                gone = str(order.status) in TERMINAL or str(order.status) == 'Cancel Requested'
                 store.update(intent, IntentState.SENT if gone else IntentState.NOT_FOUND, order_id=order.id)
                 continue
             found = ctx.broker.find_order_by_external_id(account, intent.key, since=intent.created_at.date())

@@ -31,38 +31,32 @@ MAX_LOOKUPS = 25
 """Orders looked up one by one per run (the rest wait for the next run)."""
 
 
-class _Reconciler:
-    def __init__(self, ctx: JobContext, account: str, changes: Changes) -> None:
-        self.ctx = ctx
-        self.account = account
-        self.changes = changes
-
-    def triggered_unfilled(self, orders: list[wire.Order]) -> None:
-        """tastyguard stop-limits whose trigger the market crossed while the order still works."""
-        stop_limits = [
-            o for o in orders if tracking.is_ours(o) and str(o.order_type) == 'Stop Limit' and str(o.status) == 'Live'
-        ]
-        if not stop_limits:
-            return
-        pairs = [(o.legs[0].symbol, mapping.instrument_type(o.legs[0].instrument_type)) for o in stop_limits]
-        quotes, _ = quotes_for(self.ctx.broker, pairs)
-        for order in stop_limits:
-            quote = quotes.get(order.legs[0].symbol)
-            if quote is None or order.stop_trigger is None:
-                continue
-            selling = str(order.legs[0].action).startswith('Sell')
-            market = quote.bid if selling else quote.ask
-            if market is None:
-                continue
-            crossed = market <= order.stop_trigger if selling else market >= order.stop_trigger
-            if crossed:
-                self.changes.add(
-                    'triggered_unfilled',
-                    Severity.CRITICAL,
-                    order,
-                    f'triggered but not filled (market {market}, limit {order.price}): {describe(order)} — '
-                    'the position may be unprotected; tastyguard never sends a market exit on its own',
-                )
+def _triggered_unfilled(ctx: JobContext, changes: Changes, orders: list[wire.Order]) -> None:
+    """tastyguard stop-limits whose trigger the market crossed while the order still works."""
+    stop_limits = [
+        o for o in orders if tracking.is_ours(o) and str(o.order_type) == 'Stop Limit' and str(o.status) == 'Live'
+    ]
+    if not stop_limits:
+        return
+    pairs = [(o.legs[0].symbol, mapping.instrument_type(o.legs[0].instrument_type)) for o in stop_limits]
+    quotes, _ = quotes_for(ctx.broker, pairs)
+    for order in stop_limits:
+        quote = quotes.get(order.legs[0].symbol)
+        if quote is None or order.stop_trigger is None:
+            continue
+        selling = str(order.legs[0].action).startswith('Sell')
+        market = quote.bid if selling else quote.ask
+        if market is None:
+            continue
+        crossed = market <= order.stop_trigger if selling else market >= order.stop_trigger
+        if crossed:
+            changes.add(
+                'triggered_unfilled',
+                Severity.CRITICAL,
+                order,
+                f'triggered but not filled (market {market}, limit {order.price}): {describe(order)} — '
+                'the position may be unprotected; tastyguard never sends a market exit on its own',
+            )
 
 
 def reconcile_orders(
@@ -84,7 +78,7 @@ def reconcile_orders(
         except BrokerError as error:
             outcome.notes.append(f'order {entry.order_id}: lookup failed ({error}); next run tries again')
     changes = classify(account, orders, previous, lambda: ctx.stores.intents.all(account), ctx.clock())
-    _Reconciler(ctx, account, changes).triggered_unfilled(orders)
+    _triggered_unfilled(ctx, changes, orders)
     outcome.alerts.extend(changes.alerts)
     outcome.events.extend(changes.events)
     ctx.stores.ledger.save([*tracking.changed_entries(orders, previous, ctx.clock()), *gone])

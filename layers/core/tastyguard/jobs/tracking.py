@@ -32,8 +32,11 @@ def next_absent_counts(previous: Mapping[str, int], watched: Iterable[str], held
     return {symbol: previous.get(symbol, 0) + 1 for symbol in set(watched) if symbol not in present}
 
 
-def _filled(order: wire.Order) -> Decimal:
-    return sum((fill.quantity for leg in order.legs for fill in leg.fills), Decimal(0))
+def fills(order: wire.Order) -> tuple[Decimal, Decimal | None]:
+    """The quantity filled so far across every leg, and its average price (None before any fill)."""
+    quantity = sum((fill.quantity for leg in order.legs for fill in leg.fills), Decimal(0))
+    value = sum((fill.quantity * fill.fill_price for leg in order.legs for fill in leg.fills), Decimal(0))
+    return quantity, (value / quantity if quantity else None)
 
 
 def ledger_entry(order: wire.Order, previous: LedgerEntry | None, now: datetime) -> LedgerEntry:
@@ -53,7 +56,7 @@ def ledger_entry(order: wire.Order, previous: LedgerEntry | None, now: datetime)
         action=str(leg.action),
         quantity=quantity,
         remaining_quantity=remaining,
-        filled_quantity=_filled(order),
+        filled_quantity=fills(order)[0],
         stop_trigger=order.stop_trigger,
         price=order.price,
         time_in_force=None if order.time_in_force is None else str(order.time_in_force),
