@@ -96,7 +96,7 @@ def _record_changes(
     for symbol in changes.person_cancels:
         if symbol in quantities:
             recorded[symbol] = quantities[symbol]
-    return tracking.prune_record_changes(recorded, read.holdings)
+    return tracking.prune_human_cancels(recorded, read.holdings)
 
 
 def _alerts(plan: Plan) -> Iterable[AlertCandidate]:
