@@ -274,6 +274,7 @@ def test_cancel_order(router: respx.Router, client: TastytradeClient) -> None:
 
 
 def test_find_order_by_external_id_looks_in_live_orders_first(router: respx.Router, client: TastytradeClient) -> None:
+    # Order 2 is a replacement of order 1 that inherited its identifier (a person's edit): the write created 1
     router.get(f'{ORDERS}/live').respond(
         json=items(
             [
@@ -285,7 +286,7 @@ def test_find_order_by_external_id_looks_in_live_orders_first(router: respx.Rout
     )
     search = router.get(ORDERS).respond(json=items([]))
     found = client.find_order_by_external_id(ACCOUNT, 'tg-x')
-    assert found is not None and found.id == 2
+    assert found is not None and found.id == 1
     assert search.call_count == 0
 
 

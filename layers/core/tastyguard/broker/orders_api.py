@@ -86,10 +86,11 @@ class OrdersApi(ClientCore):
     def find_order_by_external_id(
         self, account: str, external_identifier: str, *, since: date | None = None
     ) -> Order | None:
-        """The newest order carrying ``external_identifier``, or None.
+        """The order created with ``external_identifier`` (the first one carrying it), or None.
 
         Looks in the live orders first, then searches orders from ``since`` (default: today in New York).
-        This is how an :class:`AmbiguousOrderError` is resolved before anything is sent again.
+        This is how an :class:`AmbiguousOrderError` is resolved before anything is sent again. A replace by
+        anyone else inherits the identifier into a newer order: the oldest one is the order the write created.
         """
         matches = [o for o in self.live_orders(account) if o.external_identifier == external_identifier]
         if not matches:
@@ -98,7 +99,7 @@ class OrdersApi(ClientCore):
             matches = [o for o in found if o.external_identifier == external_identifier]
         if not matches:
             return None
-        return max(matches, key=lambda o: (o.updated_at or 0, o.id or 0))
+        return min(matches, key=lambda o: o.id or 0)
 
     def place_order(self, account: str, order: NewOrder) -> PlacedOrderResponse:
         """Submit an order (``POST /accounts/{n}/orders``).

@@ -9,7 +9,12 @@ Close for a short):
   anyone's) in any status that may still fill: :data:`CAP_STATUSES`. It must never exceed ``q``.
 
 Orders that cancel each other count once (the largest): the children of one OCO, and the old and new order
-of a cancel-replace in progress.
+of a cancel-replace in progress. Children of an OTO/OTOCO that still wait for their trigger order count for
+neither: they cannot fill before their entry does, and then the position they protect exists.
+
+A stop limit of ours that the market went through (it triggered, and its limit rests unfilled) may still fill,
+so it counts for the cap, but it protects nothing below its limit, so it is not coverage: the planner resizes
+or re-places it (:mod:`tastyguard.engine.settle`) and tells the person.
 """
 
 from __future__ import annotations
@@ -19,7 +24,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tastyguard.engine.types import Holding, InstrumentType, OrderAction, OrderLeg, OrderStatus, WorkingOrder
+from tastyguard.engine.types import (
+    Holding,
+    InstrumentType,
+    OrderAction,
+    OrderLeg,
+    OrderStatus,
+    OrderType,
+    WorkingOrder,
+)
 
 CAP_STATUSES = frozenset(
     {
@@ -65,12 +78,16 @@ def closes(action: OrderAction, long: bool) -> bool:
     return action in (OrderAction.BUY_TO_CLOSE, OrderAction.BUY)
 
 
+def waits_for_trigger(order: WorkingOrder) -> bool:
+    """True for a child of an OTO/OTOCO whose trigger (entry) order has not filled yet."""
+    return order.status is OrderStatus.CONTINGENT and (order.complex_order_tag or '').startswith(_WAITING_TAGS)
+
+
 def counts_for_coverage(order: WorkingOrder) -> bool:
     """True for a stop that protects now and will stay working (see :data:`COVERAGE_STATUSES`)."""
     if not order.order_type.is_stop or order.status not in COVERAGE_STATUSES:
         return False
-    waiting = order.status is OrderStatus.CONTINGENT and (order.complex_order_tag or '').startswith(_WAITING_TAGS)
-    return not waiting
+    return not waits_for_trigger(order)
 
 
 def _group(order: WorkingOrder) -> str:
@@ -111,8 +128,13 @@ class Book:
     """The person's closing orders that may still fill (the cap)."""
     human_other: tuple[Entry, ...]
     """The person's other orders on the symbol (opening, wrong side): reported only."""
+    human_waiting: tuple[Entry, ...]
+    """The person's OTO/OTOCO children waiting for their entry to fill: reported only, counted nowhere."""
     own_active: tuple[Entry, ...]
     """tastyguard's single-leg closing stops on the right side that it may resize or cancel."""
+    own_triggered: tuple[Entry, ...]
+    """tastyguard's stop limits the market went through (their limit rests unfilled): not coverage; they
+    may be resized or re-placed like ``own_active``."""
     own_fixed: tuple[Entry, ...]
     """tastyguard's closing orders that it leaves as they are but counts (pending, triggering, multi-leg)."""
     own_wrong: tuple[WorkingOrder, ...]
@@ -123,17 +145,25 @@ class Book:
         """Every closing order tastyguard will not change in this plan."""
         return self.human_closing + self.own_fixed
 
+    @property
+    def own_changeable(self) -> tuple[Entry, ...]:
+        """Our single-leg stops that this plan may resize, move or cancel (triggered ones included)."""
+        return self.own_active + self.own_triggered
+
 
 def sort_orders(entries: Sequence[Entry], long: bool, market: Decimal | None, keep_multi_leg: frozenset[str]) -> Book:
     """Sort the working orders on one position (see :class:`Book`).
 
-    ``market`` is the price a stop would trigger at (the bid for a long, the ask for a short); a stop of
-    ours already through it is triggering and is left alone. ``keep_multi_leg`` holds the ids of our
+    ``market`` is the price a stop would trigger at (the bid for a long, the ask for a short). A plain stop of
+    ours already through it is triggering (it fills like a market order now) and is left alone; a stop limit
+    of ours through it rests as an unfilled limit (``own_triggered``). ``keep_multi_leg`` holds the ids of our
     multi-leg orders that the structure planner keeps (any other multi-leg order of ours is handled there).
     """
     human_closing: list[Entry] = []
     human_other: list[Entry] = []
+    human_waiting: list[Entry] = []
     active: list[Entry] = []
+    triggered: list[Entry] = []
     fixed: list[Entry] = []
     wrong: list[WorkingOrder] = []
     for order, leg in entries:
@@ -141,7 +171,10 @@ def sort_orders(entries: Sequence[Entry], long: bool, market: Decimal | None, ke
             continue
         closing = closes(leg.action, long)
         if not order.is_ours:
-            (human_closing if closing else human_other).append((order, leg))
+            if waits_for_trigger(order):
+                human_waiting.append((order, leg))
+            else:
+                (human_closing if closing else human_other).append((order, leg))
         elif len(order.legs) > 1:
             if order.id in keep_multi_leg and closing:
                 fixed.append((order, leg))
@@ -151,10 +184,18 @@ def sort_orders(entries: Sequence[Entry], long: bool, market: Decimal | None, ke
             elif closing:
                 fixed.append((order, leg))
         elif market is not None and order.stop_trigger is not None and _through(order.stop_trigger, market, long):
-            fixed.append((order, leg))
+            (triggered if order.order_type is OrderType.STOP_LIMIT else fixed).append((order, leg))
         else:
             active.append((order, leg))
-    return Book(tuple(human_closing), tuple(human_other), tuple(active), tuple(fixed), tuple(wrong))
+    return Book(
+        tuple(human_closing),
+        tuple(human_other),
+        tuple(human_waiting),
+        tuple(active),
+        tuple(triggered),
+        tuple(fixed),
+        tuple(wrong),
+    )
 
 
 def _through(trigger: Decimal, market: Decimal, long: bool) -> bool:
@@ -179,7 +220,7 @@ class Tally:
     others_cov: Decimal
     """Coverage by every stop tastyguard will not change now (the person's and our fixed ones)."""
     own_active: Decimal
-    """The remaining quantity of our own stops that we may resize or cancel."""
+    """The remaining quantity of our own stops that we may resize or cancel (triggered ones included)."""
 
     @property
     def room(self) -> Decimal:
@@ -202,5 +243,5 @@ def tally(book: Book, holding: Holding) -> Tally:
         human_limits=max(_ZERO, human_cap - stop_coverage(book.human_closing)),
         others_cap=closing_quantity(book.others),
         others_cov=stop_coverage(book.others),
-        own_active=sum((leg.remaining_quantity for _, leg in book.own_active), _ZERO),
+        own_active=sum((leg.remaining_quantity for _, leg in book.own_changeable), _ZERO),
     )

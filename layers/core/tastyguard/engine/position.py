@@ -23,16 +23,16 @@ from tastyguard.engine.actions import (
     AlertKind,
     CancelOrder,
     CoverageStatus,
-    PlaceStop,
     PositionCoverage,
+    ReplaceStop,
     Report,
 )
 from tastyguard.engine.context import Context
-from tastyguard.engine.coverage import Entry, Tally, sort_orders, stop_coverage, tally
+from tastyguard.engine.coverage import Book, Entry, Tally, sort_orders, stop_coverage, tally
 from tastyguard.engine.settle import Want, settle
-from tastyguard.engine.trigger import NoStop, StopPrice, compute_stop, mark_price, market_reference
+from tastyguard.engine.trigger import Market, NoStop, StopPrice, compute_stop, mark_price, market_reference
 from tastyguard.engine.types import Holding, InstrumentType
-from tastyguard.engine.wording import order_text, position, qty
+from tastyguard.engine.wording import money, order_text, position, qty, stop_text
 
 _ZERO = Decimal(0)
 
@@ -45,9 +45,11 @@ class Blocker:
     alert_only: bool
 
 
-def _report(holding: Holding, entry: Entry, closing: bool) -> Report:
+def _report(holding: Holding, entry: Entry, closing: bool, waiting: bool = False) -> Report:
     order, _ = entry
-    if not closing:
+    if waiting:
+        what = 'waiting for its entry order to fill (counts for nothing until then)'
+    elif not closing:
         what = 'not a closing order for this position (no coverage)'
     elif order.order_type.is_stop:
         what = 'a closing stop (counts as coverage)'
@@ -113,6 +115,7 @@ def plan_position(
     book = sort_orders(entries, long, market.price if market else None, kept_multi_leg)
     actions: list[Action] = [_report(holding, e, True) for e in book.human_closing]
     actions += [_report(holding, e, False) for e in book.human_other]
+    actions += [_report(holding, e, False, waiting=True) for e in book.human_waiting]
     protected_now = stop_coverage(book.others) + stop_coverage(book.own_active)
 
     def coverage(after: Decimal, status: CoverageStatus | None = None) -> PositionCoverage:
@@ -149,12 +152,46 @@ def plan_position(
         market=market.price if market else None,
         ticks=ticks,
     )
-    own = settle(ctx, holding, book.own_active, want, _why_cancel(counts, managed, in_structure))
-    actions += own
-    has_ours = target > 0 and (bool(book.own_active) or any(isinstance(a, PlaceStop) for a in own))
-    after = counts.others_cov + (target if has_ours else _ZERO) + (planned_cover or _ZERO)
-    actions += _alerts(ctx, holding, block, stop, counts, after)
+    triggered = frozenset(order.id for order, _ in book.own_triggered)
+    own = settle(ctx, holding, book.own_changeable, want, _why_cancel(counts, managed, in_structure), triggered)
+    actions += own.actions
+    after = counts.others_cov + (target if target > 0 and own.protects else _ZERO) + (planned_cover or _ZERO)
+    spent = _triggered_alerts(ctx, holding, book, own.actions, market)
+    alerts = _alerts(ctx, holding, book, block, stop, counts, after)
+    actions += [a for a in alerts if not (spent and a.kind is AlertKind.BREACHED)] + spent
     return actions, coverage(after, CoverageStatus.ALERT_ONLY if block is not None and block.alert_only else None)
+
+
+def _triggered_alerts(
+    ctx: Context, holding: Holding, book: Book, actions: Sequence[Action], market: Market | None
+) -> list[Alert]:
+    """Tell the person about our stop limits that triggered without filling, and what tastyguard does."""
+    alerts: list[Alert] = []
+    for order, _ in book.own_triggered:
+        what = order_text(order, holding.symbol)
+        where = f'the {market.label} is {money(market.price)}' if market else 'the market is through it'
+        text = f'{position(holding)}: our {what} triggered but its limit has not filled ({where}); '
+        moved = next((a for a in actions if isinstance(a, ReplaceStop) and a.order_id == order.id), None)
+        cancelled = any(isinstance(a, CancelOrder) and a.order_id == order.id for a in actions)
+        if moved is not None and moved.spec.stop_trigger != order.stop_trigger:
+            text += f're-placing it as {stop_text_of(moved)}'
+            alerts.append(ctx.alert(AlertKind.STOP_TRIGGERING, Severity.WARNING, holding.symbol, text))
+            continue
+        if cancelled:
+            text += 'cancelling it: another stop of ours protects the position'
+            alerts.append(ctx.alert(AlertKind.STOP_TRIGGERING, Severity.WARNING, holding.symbol, text))
+            continue
+        resized = f'resizing it to {qty(moved.spec.quantity)}; ' if moved is not None else ''
+        text += f'{resized}the position is not protected below that limit. tastyguard never sends a market exit: '
+        text += 'exit by hand, or wait for the limit (when_breached: alert)'
+        alerts.append(ctx.alert(AlertKind.STOP_TRIGGERING, Severity.CRITICAL, holding.symbol, text))
+    return alerts
+
+
+def stop_text_of(action: ReplaceStop) -> str:
+    """The order a replace sends, as people read it."""
+    spec = action.spec
+    return stop_text(spec.legs[0].action, spec.quantity, spec.order_type, spec.stop_trigger, spec.limit_price)
 
 
 def _why_cancel(counts: Tally, managed: bool, in_structure: bool) -> str:
@@ -167,9 +204,16 @@ def _why_cancel(counts: Tally, managed: bool, in_structure: bool) -> str:
     return 'tastyguard does not protect this position' if not managed else 'nothing left to cover'
 
 
+def _holding_room(book: Book, symbol: str) -> str:
+    """Our orders that hold closing quantity without being changeable now, as one phrase."""
+    held = [order_text(order, symbol) for order, _ in book.own_fixed]
+    return f'our order{"s" if len(held) > 1 else ""} {", ".join(held)}' if held else 'orders in flight'
+
+
 def _alerts(
     ctx: Context,
     holding: Holding,
+    book: Book,
     block: Blocker | None,
     stop: StopPrice | NoStop | None,
     counts: Tally,
@@ -185,8 +229,8 @@ def _alerts(
         text += 'tastyguard adds nothing and leaves them alone'
         alerts.append(ctx.alert(AlertKind.HUMAN_OVER_COVERAGE, Severity.WARNING, symbol, f'{label}: {text}'))
     elif counts.others_cap > size:
-        text = f'{label}: closing orders add up to {qty(counts.others_cap)} while some of ours are being cancelled '
-        text += 'or replaced; waiting for them to settle'
+        text = f'{label}: closing orders add up to {qty(counts.others_cap)}, more than the position, while '
+        text += f'{_holding_room(book, symbol)} settle; tastyguard waits for them'
         alerts.append(ctx.alert(AlertKind.BLOCKED_BY_PENDING_ORDERS, Severity.INFO, symbol, text))
     elif block is None and counts.want > counts.room:
         missing = qty(counts.want - counts.room)
@@ -195,7 +239,7 @@ def _alerts(
             text += f'{qty(counts.room)}; an OCO (take-profit + stop) would protect the rest'
             alerts.append(ctx.alert(AlertKind.BLOCKED_BY_HUMAN_ORDERS, Severity.WARNING, symbol, text))
         else:
-            text = f'{label}: {missing} cannot get a stop yet: orders being cancelled or replaced still hold the room'
+            text = f'{label}: {missing} cannot get a stop yet: {_holding_room(book, symbol)} still hold the room'
             alerts.append(ctx.alert(AlertKind.BLOCKED_BY_PENDING_ORDERS, Severity.INFO, symbol, text))
     if block is None and isinstance(stop, NoStop):
         if after < counts.need:

@@ -9,6 +9,11 @@ resize or move it by a replace, cancel the rest, or place a new one. Never two a
 * **Triggers only tighten**: a working stop is moved toward the market when the policy's stop is tighter
   (for ``high_water``, by at least ``trail_min_step``); it is never moved away from the market
   automatically. With ``basis: mark`` the trigger is set once, when the stop is placed.
+* **A triggered stop limit is re-placed**: one of ours that the market went through rests as an unfilled
+  limit and protects nothing below it. When the policy gives a valid stop now, the order is moved there
+  (trigger and limit, loosening included: the old trigger is already spent); otherwise it is only resized so
+  it never exceeds the position, and the planner alerts. A working stop is preferred over a triggered one
+  when both exist.
 """
 
 from __future__ import annotations
@@ -56,14 +61,21 @@ def _order_type(policy: EffectivePolicy) -> OrderType:
     return OrderType.STOP_LIMIT if policy.kind is StopKind.STOP_LIMIT else OrderType.STOP
 
 
-def _shape(order: WorkingOrder, want: Want, long: bool) -> _Shape:
+def _shape(order: WorkingOrder, want: Want, long: bool, triggered: bool = False) -> _Shape:
     """What ``order`` should look like if it is the one we keep."""
     current = order.stop_trigger if order.stop_trigger is not None else Decimal(0)
     kept = _Shape(current, order.order_type, order.price, order.time_in_force, 'unchanged')
     if not want.managed:
         return kept
-    trigger, how = current, f'keeping the trigger {money(current)}'
     stop, ticks = want.stop, want.ticks
+    if triggered:
+        if stop is None:
+            return kept
+        limit = stop.limit if want.policy.kind is StopKind.STOP_LIMIT else None
+        how = f'it triggered at {money(current)} but its limit did not fill; re-placed: {stop.explanation}'
+        tif = TimeInForce(want.policy.time_in_force.value)
+        return _Shape(stop.trigger, _order_type(want.policy), limit, tif, how)
+    trigger, how = current, f'keeping the trigger {money(current)}'
     off_tick = current > 0 and ticks is not None and not is_on_tick(current, ticks)
     if stop is not None and (off_tick or improves(stop.trigger, current, want.policy, long)):
         trigger, how = stop.trigger, stop.explanation
@@ -100,13 +112,15 @@ def id_key(order_id: str) -> tuple[int, int, str]:
     return (0, int(order_id), '') if order_id.isdigit() else (1, 0, order_id)
 
 
-def _preference(entry: Entry, long: bool) -> tuple[Decimal, Decimal, datetime, tuple[int, int, str]]:
+def _preference(
+    entry: Entry, long: bool, triggered: frozenset[str]
+) -> tuple[bool, Decimal, Decimal, datetime, tuple[int, int, str]]:
     order, leg = entry
     trigger = order.stop_trigger if order.stop_trigger is not None else Decimal(0)
     tightness = trigger if long else -trigger
     received = order.received_at or _EPOCH
     received = received if received.tzinfo else received.replace(tzinfo=UTC)  # naive means UTC
-    return (-tightness, -leg.remaining_quantity, received, id_key(order.id))
+    return (order.id in triggered, -tightness, -leg.remaining_quantity, received, id_key(order.id))
 
 
 def spec_for(ctx: Context, holding: Holding, quantity: Decimal, shape: _Shape, purpose: str) -> StopSpec:
@@ -120,18 +134,41 @@ def spec_for(ctx: Context, holding: Holding, quantity: Decimal, shape: _Shape, p
     return StopSpec((leg,), shape.order_type, shape.trigger, shape.limit, effect, shape.time_in_force, ident)
 
 
-def settle(ctx: Context, holding: Holding, active: Sequence[Entry], want: Want, why_cancel: str) -> list[Action]:
-    """The actions that leave exactly one of our stops of ``want.target`` on ``holding`` (or none at 0)."""
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """The actions on our stops of one position, and whether the stop we keep or place protects it."""
+
+    actions: list[Action]
+    protects: bool
+
+
+def settle(
+    ctx: Context,
+    holding: Holding,
+    active: Sequence[Entry],
+    want: Want,
+    why_cancel: str,
+    triggered: frozenset[str] = frozenset(),
+) -> Settled:
+    """The actions that leave exactly one of our stops of ``want.target`` on ``holding`` (or none at 0).
+
+    ``triggered`` holds the ids among ``active`` of our stop limits the market went through.
+    """
     label, long = position(holding), holding.is_long
     if want.target <= 0:
-        return [
-            CancelOrder(o.id, holding.symbol, f'{label}: {why_cancel}; cancelling our {order_text(o, holding.symbol)}')
-            for o, _ in active
-        ]
-    shapes = {order.id: _shape(order, want, long) for order, _ in active}
-    ranked = sorted(active, key=lambda entry: _preference(entry, long))
+        return Settled(
+            [
+                CancelOrder(
+                    o.id, holding.symbol, f'{label}: {why_cancel}; cancelling our {order_text(o, holding.symbol)}'
+                )
+                for o, _ in active
+            ],
+            protects=False,
+        )
+    shapes = {order.id: _shape(order, want, long, order.id in triggered) for order, _ in active}
+    ranked = sorted(active, key=lambda entry: _preference(entry, long, triggered))
     settled = [e for e in ranked if _unchanged(e[0], e[1].remaining_quantity, shapes[e[0].id], want.target)]
-    keeper = settled[0] if settled else (ranked[0] if ranked else None)
+    keeper = settled[0] if settled and settled[0][0].id not in triggered else (ranked[0] if ranked else None)
     actions: list[Action] = []
     for order, _ in ranked:
         if keeper is not None and order.id != keeper[0].id:
@@ -143,7 +180,7 @@ def settle(ctx: Context, holding: Holding, active: Sequence[Entry], want: Want, 
             )
     if keeper is None:
         if want.stop is None or not want.managed:
-            return actions
+            return Settled(actions, protects=False)
         policy = want.policy
         tif = TimeInForce(policy.time_in_force.value)
         shape = _Shape(want.stop.trigger, _order_type(policy), want.stop.limit, tif, want.stop.explanation)
@@ -155,7 +192,7 @@ def settle(ctx: Context, holding: Holding, active: Sequence[Entry], want: Want, 
                 holding.symbol, spec, f'{label}: {_uncovered(holding, want)}; placing {text} ({shape.how}{notes})'
             )
         )
-        return actions
+        return Settled(actions, protects=True)
     order, leg = keeper
     shape = shapes[order.id]
     if not _unchanged(order, leg.remaining_quantity, shape, want.target):
@@ -163,7 +200,8 @@ def settle(ctx: Context, holding: Holding, active: Sequence[Entry], want: Want, 
         reason = _replace_reason(holding, order, leg.remaining_quantity, shape, want.target)
         in_place = leg.quantity == leg.remaining_quantity == want.target
         actions.append(ReplaceStop(order.id, holding.symbol, spec, reason, in_place))
-    return actions
+    still_through = order.id in triggered and shape.trigger == order.stop_trigger
+    return Settled(actions, protects=not still_through)
 
 
 def _uncovered(holding: Holding, want: Want) -> str:

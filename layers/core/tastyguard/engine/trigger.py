@@ -1,9 +1,10 @@
 """Where a stop goes: the trigger (and limit) for one position under its effective policy.
 
-Steps: the market reference (bid for a long, ask for a short; else last, else mark) → the basis (entry,
-mark, or high water) → the raw trigger (distance below a long, above a short; a short option at a multiple
-of the credit) → the breach check (``when_breached``) or the min/max guards → tick rounding toward the
-market, never onto or through it.
+Steps: the market reference (the price the broker triggers the stop at: see :func:`market_reference`) →
+the basis (entry, mark, or high water) → the raw trigger (distance below a long, above a short; a short
+option at a multiple of the credit) → the breach check (``when_breached``) or the min/max guards → tick
+rounding toward the market, never onto or through it. A stop that the broker would trigger on arrival is
+never the result: it is a breach.
 """
 
 from __future__ import annotations
@@ -51,26 +52,63 @@ class NoStop:
     explanation: str
 
 
+def _positive(value: Decimal | None) -> Decimal | None:
+    return value if value is not None and value > 0 else None
+
+
 def market_reference(quote: QuoteView | None, long: bool) -> Market | None:
-    """Bid for a long (its sell stop must sit below), ask for a short; else last, else mark."""
+    """The price the broker triggers a stop at: the bid for a long's sell stop, the ask for a short's buy stop.
+
+    When the quote has a book (a bid or an ask), the book decides and the last trade is ignored (it may be
+    hours old):
+
+    * a long with a zero or missing bid is judged against a bid of **0** (nobody is buying: any sell stop
+      would trigger at once, so every stop is a breach);
+    * a short with a zero or missing ask is judged against the highest price seen (bid, last, mark): the
+      broker then triggers on the last trade, and a buy stop above all of them cannot trigger on arrival;
+    * a crossed quote (bid above ask) is judged against the side that triggers sooner (the lower of the two
+      for a long, the higher for a short).
+
+    Only a quote without any book falls back to the last trade, then the mark. None: no usable price.
+    """
     if quote is None:
         return None
-    first = ('bid', quote.bid) if long else ('ask', quote.ask)
-    for label, value in (first, ('last', quote.last), ('mark', quote.mark)):
-        if value is not None and value > 0:
-            return Market(value, label)
-    return None
+    bid = quote.bid if quote.bid is not None and quote.bid >= 0 else None
+    ask = _positive(quote.ask)
+    last, mark = _positive(quote.last), _positive(quote.mark)
+    if bid is None and ask is None:
+        for label, value in (('last', last), ('mark', mark)):
+            if value is not None:
+                return Market(value, label)
+        return None
+    crossed = bid is not None and ask is not None and bid > ask
+    if long:
+        if crossed and ask is not None:
+            return Market(ask, 'ask of a crossed quote')
+        if bid is None or bid == 0:
+            return Market(bid if bid is not None else _ZERO, 'bid')
+        return Market(bid, 'bid')
+    if crossed and bid is not None:
+        return Market(bid, 'bid of a crossed quote')
+    if ask is not None:
+        return Market(ask, 'ask')
+    seen = [(value, label) for label, value in (('bid', bid), ('last', last), ('mark', mark)) if value]
+    if not seen:
+        return None
+    price, label = max(seen)
+    return Market(price, f'{label} (no ask)')
 
 
 def mark_price(quote: QuoteView | None) -> Decimal | None:
-    """The mark, else the mid of bid and ask, else the last price."""
+    """The mark, else the mid of a sane book (a zero bid counts), else the last price."""
     if quote is None:
         return None
     if quote.mark is not None and quote.mark > 0:
         return quote.mark
-    if quote.bid is not None and quote.ask is not None and quote.bid > 0 and quote.ask > 0:
-        return (quote.bid + quote.ask) / _TWO
-    return quote.last if quote.last is not None and quote.last > 0 else None
+    bid, ask = quote.bid, _positive(quote.ask)
+    if bid is not None and ask is not None and 0 <= bid <= ask:
+        return (bid + ask) / _TWO
+    return _positive(quote.last)
 
 
 def tighter(candidate: Decimal, than: Decimal, long: bool) -> bool:
@@ -91,6 +129,13 @@ def safe_side(price: Decimal, market: Decimal, ticks: tuple[TickLike, ...], long
         return rounded
     rounded = round_to_tick(price, ticks, Rounding.DOWN)
     return rounded if rounded > market else round_to_tick(market + _TINY, ticks, Rounding.UP)
+
+
+def _market_text(market: Market) -> str:
+    text = f'{market.label} {money(market.price)}'
+    if market.price == 0:
+        text += ' (nobody is bidding: any sell stop would trigger at once and sell at any price)'
+    return text
 
 
 def _basis(
@@ -137,7 +182,7 @@ def compute_stop(
         how = f'{_distance_text(policy.distance, long)} {basis_name} {approx(basis)}'
     breached = raw >= market.price if long else raw <= market.price
     if breached:
-        through = f'the stop {approx(raw)} ({how}) is already through the {market.label} {money(market.price)}'
+        through = f'the stop {approx(raw)} ({how}) is already through the {_market_text(market)}'
         if policy.when_breached is WhenBreached.ALERT:
             return NoStop(AlertKind.BREACHED, Severity.CRITICAL, f'{through}; no order (when_breached: alert)')
         if policy.when_breached is WhenBreached.SKIP:

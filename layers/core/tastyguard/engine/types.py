@@ -4,8 +4,9 @@ The engine never imports the broker client; the jobs map the broker's wire model
 String enums carry tastytrade's wire values so that mapping is a plain lookup.
 
 Ownership: an order is tastyguard's **iff its external identifier starts with** ``tg-``
-(:data:`OWN_PREFIX`). The ``source`` field is informational only and never trusted for ownership (anyone
-can send any ``source``).
+(:data:`OWN_PREFIX`) **and it is still what tastyguard sent** (:attr:`WorkingOrder.authored`, decided by the
+jobs from their records: a person's edit keeps the identifier but makes the order the person's). The
+``source`` field is informational only and never trusted for ownership (anyone can send any ``source``).
 """
 
 from __future__ import annotations
@@ -128,6 +129,8 @@ class Holding:
     option: OptionDetails | None = None
     root_symbol: str | None = None
     """The futures product (``/ES``) or option root, when known; config symbol overrides may name it."""
+    opened_at: datetime | None = None
+    """When the broker says the position was opened (``created-at``): a reopened position is a new one."""
 
     @property
     def is_long(self) -> bool:
@@ -170,11 +173,14 @@ class WorkingOrder:
     replaces_order_id: str | None = None
     """Set on the new order of a cancel-replace while the old one is still ``Replace Requested``."""
     received_at: datetime | None = None
+    authored: bool = True
+    """False when a ``tg-`` order is no longer what tastyguard sent (a person edited or replaced it)."""
 
     @property
     def is_ours(self) -> bool:
-        """True iff tastyguard placed this order (its external identifier starts with ``tg-``)."""
-        return bool(self.external_identifier) and str(self.external_identifier).startswith(OWN_PREFIX)
+        """True iff tastyguard placed this order (``tg-`` identifier) and nobody has changed it since."""
+        own_prefix = bool(self.external_identifier) and str(self.external_identifier).startswith(OWN_PREFIX)
+        return own_prefix and self.authored
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from datetime import datetime
 from tastyguard.broker import models as wire
 from tastyguard.config.models import Severity
 from tastyguard.jobs import tracking
+from tastyguard.jobs.ownership import Verdict, is_ours
 from tastyguard.notify.dedupe import AlertCandidate
 from tastyguard.store.intents import Intent, IntentOperation, IntentState
 from tastyguard.store.ledger import LedgerEntry
@@ -40,11 +41,11 @@ class Changes:
         self.events.append(text)
 
 
-def describe(order: wire.Order) -> str:
+def describe(order: wire.Order, verdicts: Mapping[int, Verdict] | None = None) -> str:
     """``tastyguard Stop Sell to Close 100 AAPL @ 160.65 (order 100008)``."""
     leg = order.legs[0]
     trigger = f' @ {order.stop_trigger}' if order.stop_trigger is not None else ''
-    owner = 'tastyguard' if tracking.is_ours(order) else "the person's"
+    owner = 'tastyguard' if is_ours(order, verdicts or {}) else "the person's"
     return f'{owner} {order.order_type} {leg.action} {leg.quantity} {leg.symbol}{trigger} (order {order.id})'
 
 
@@ -69,12 +70,26 @@ def cancelled_by(order: wire.Order, intents: Iterable[Intent]) -> str:
     return 'broker'
 
 
-def _baseline(order: wire.Order, previous: Mapping[int, LedgerEntry], now: datetime) -> LedgerEntry | None:
+def _baseline(order: wire.Order, previous: Mapping[int, LedgerEntry], now: datetime, ours: bool) -> LedgerEntry | None:
     """What the ledger knew; a first-seen order of ours that already ended is compared with "just sent"."""
     before = previous.get(int(order.id or 0))
-    if before is None and tracking.is_ours(order) and str(order.status) in ('Rejected', 'Expired'):
+    if before is None and ours and str(order.status) in ('Rejected', 'Expired'):
         return tracking.ledger_entry(order, None, now).model_copy(update={'status': 'Received', 'terminal': False})
     return before
+
+
+def _cancelled(changes: Changes, order: wire.Order, what: str, who: str) -> None:
+    """One of our orders ended as cancelled: by a person (a cancel or an edit), the broker, or us."""
+    if who == 'person':
+        changes.person_cancels[order.legs[0].symbol] = what
+        if order.replacing_order_id is not None:
+            text = f'a person edited {what}: it is now their order #{order.replacing_order_id}, which tastyguard '
+            changes.add('stop_cancelled', Severity.WARNING, order, text + 'counts but never touches')
+        else:
+            changes.add('stop_cancelled', Severity.WARNING, order, f'a person cancelled {what}')
+    elif who == 'broker':
+        changes.reprotect = True
+        changes.add('stop_cancelled', Severity.WARNING, order, f'the broker cancelled {what}; re-protecting')
 
 
 def classify(
@@ -83,37 +98,40 @@ def classify(
     previous: Mapping[int, LedgerEntry],
     intents: Callable[[], Sequence[Intent]],
     now: datetime,
+    verdicts: Mapping[int, Verdict] | None = None,
 ) -> Changes:
     """Every transition between ``previous`` (the ledger) and ``orders`` (just read).
 
     ``intents`` is called (once) only when a cancel needs attributing: reading every intent costs a query.
+    ``verdicts`` are the ownership verdicts of this read (:mod:`tastyguard.jobs.ownership`): an order is
+    reported as tastyguard's only while it is.
     """
+    owners = verdicts or {}
     changes = Changes(account)
     known: list[Sequence[Intent]] = []
     for order in orders:
         if order.id is None or not order.legs:
             continue
-        before = _baseline(order, previous, now)
+        status, ours = str(order.status), is_ours(order, owners)
+        before = _baseline(order, previous, now, ours)
         if before is None:
             continue
-        status, ours = str(order.status), tracking.is_ours(order)
         filled, price = tracking.fills(order)
-        what = describe(order)
+        what = describe(order, owners)
         at = f' at {price:.4f}'.rstrip('0').rstrip('.') if price is not None else ''
-        if status == 'Filled' and before.status != 'Filled':
+        if before.ours and not ours and status in tracking.WORKING:
+            why = (owners[order.id].why if order.id in owners else None) or 'changed since tastyguard sent it'
+            changes.person_cancels[order.legs[0].symbol] = what
+            text = f"a person changed tastyguard's order {order.id} ({why}): {what} is theirs now; "
+            changes.add('stop_edited', Severity.WARNING, order, text + 'tastyguard counts it but never touches it')
+        elif status == 'Filled' and before.status != 'Filled':
             changes.add('stop_filled', Severity.WARNING if ours else Severity.INFO, order, f'filled{at}: {what}')
         elif filled > before.filled_quantity and status in tracking.WORKING:
             changes.add('partial_fill', Severity.WARNING, order, f'partially filled ({filled} so far){at}: {what}')
         elif status == 'Cancelled' and before.status != 'Cancelled' and ours:
             if not known:
                 known.append(intents())
-            who = cancelled_by(order, known[0])
-            if who == 'person':
-                changes.person_cancels[order.legs[0].symbol] = what
-                changes.add('stop_cancelled', Severity.WARNING, order, f'a person cancelled {what}')
-            elif who == 'broker':
-                changes.reprotect = True
-                changes.add('stop_cancelled', Severity.WARNING, order, f'the broker cancelled {what}; re-protecting')
+            _cancelled(changes, order, what, cancelled_by(order, known[0]))
         elif status == 'Rejected' and before.status != 'Rejected' and ours:
             changes.reprotect = True
             reason = f': {order.reject_reason}' if order.reject_reason else ''

@@ -8,7 +8,7 @@ planned, so missing data is never mistaken for a flat account.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
@@ -19,15 +19,17 @@ from tastyguard.engine.actions import Alert, Plan
 from tastyguard.engine.context import Context
 from tastyguard.engine.planner import plan as make_plan
 from tastyguard.engine.types import PlanInputs, QuoteView
-from tastyguard.jobs import tracking
+from tastyguard.jobs import mapping, ownership, tracking
 from tastyguard.jobs.changes import classify
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.executor import Executor, resolve_intents
 from tastyguard.jobs.invocation import JobInvocation
 from tastyguard.jobs.outcome import Outcome, summarise_coverage
+from tastyguard.jobs.ownership import Verdict
 from tastyguard.jobs.reading import AccountRead, read_account, read_positions
 from tastyguard.jobs.results import ActionResult
 from tastyguard.notify.dedupe import AlertCandidate
+from tastyguard.store.intents import Intent
 from tastyguard.store.ledger import LedgerEntry
 from tastyguard.store.snapshots import PositionSnapshot
 
@@ -53,20 +55,32 @@ def _price(quote: QuoteView | None) -> Decimal | None:
 
 
 def _high_water(ctx: JobContext, account: str, inputs: PlanInputs) -> dict[str, Decimal]:
-    """Move the trailing high-water marks of positions whose policy trails, and return them."""
+    """Move the trailing high-water marks of positions whose policy trails, and return them.
+
+    A stored mark counts only for the position it was made for (same side and open time): a position that
+    closed and reopened between two runs never inherits the old mark.
+    """
     planning = Context(inputs)
     marks: dict[str, Decimal] = {}
+    store = ctx.stores.high_water
     for holding in inputs.holdings:
         if planning.policy(holding).basis is not Basis.HIGH_WATER:
             continue
+        long, opened = holding.is_long, holding.opened_at
+        stored = store.get(account, holding.symbol)
+        if stored is not None and not stored.belongs_to(
+            long=long, open_price=holding.average_open_price, opened_at=opened
+        ):
+            stored = None
         price = _price(inputs.quotes.get(holding.symbol))
         if price is None:
-            stored = ctx.stores.high_water.get(account, holding.symbol)
-            if stored is not None and stored.long == holding.is_long:
+            if stored is not None:
                 marks[holding.symbol] = stored.price
             continue
-        marks[holding.symbol] = ctx.stores.high_water.raise_to(
-            account, holding.symbol, long=holding.is_long, price=price
+        if stored is not None:
+            price = max(price, stored.price) if long else min(price, stored.price)
+        marks[holding.symbol] = store.raise_to(
+            account, holding.symbol, long=long, price=price, open_price=holding.average_open_price, opened_at=opened
         ).price
     return marks
 
@@ -86,9 +100,11 @@ def _record_changes(
     snapshot: PositionSnapshot,
     previous: Mapping[int, LedgerEntry],
     outcome: Outcome,
+    owners: Mapping[int, Verdict],
+    intents: Callable[[], Sequence[Intent]],
 ) -> dict[str, Decimal]:
-    """Report what changed at the broker since the last run; remember stops a person cancelled."""
-    changes = classify(account, read.orders, previous, lambda: ctx.stores.intents.all(account), ctx.clock())
+    """Report what changed at the broker since the last run; remember stops a person cancelled or edited."""
+    changes = classify(account, read.orders, previous, intents, ctx.clock(), owners)
     outcome.alerts.extend(changes.alerts)
     outcome.events.extend(changes.events)
     recorded = dict(snapshot.human_cancels)
@@ -106,16 +122,21 @@ def _alerts(plan: Plan) -> Iterable[AlertCandidate]:
 
 
 def plan_account(ctx: JobContext, account: str, salt: str, outcome: Outcome) -> tuple[Plan, AccountRead]:
-    """Read the account and plan (no writes). Also used by ``tastyguard plan`` and the digest."""
+    """Read the account and plan (no writes to the broker). Also used by ``tastyguard plan`` and the digest."""
     read = read_account(ctx.broker, ctx.stores.instruments, account)
     outcome.notes.extend(read.notes)
     snapshot = ctx.stores.snapshots.latest(account) or PositionSnapshot(account=account, taken_at=ctx.clock())
+    previous = ctx.stores.ledger.all(account)
+    intents = ownership.lazy_intents(ctx, account)
+    owners = ownership.decide(read.orders, previous, intents)
+    read = replace(read, working=mapping.working_orders(read.orders, {oid: v.ours for oid, v in owners.items()}))
     absent = tracking.next_absent_counts(
-        snapshot.absent_counts, tracking.own_working_symbols(read.orders), (h.symbol for h in read.holdings)
+        snapshot.absent_counts,
+        tracking.own_working_symbols(read.orders, owners),
+        (h.symbol for h in read.holdings),
     )
     absent = _confirm_absence(ctx, account, read, absent)
-    previous = ctx.stores.ledger.all(account)
-    cancels = _record_changes(ctx, account, read, snapshot, previous, outcome)
+    cancels = _record_changes(ctx, account, read, snapshot, previous, outcome, owners, intents)
     tracking.forget_closed(ctx.stores.high_water, account, snapshot, read.holdings)
     inputs = PlanInputs(
         account_number=account,
@@ -133,7 +154,7 @@ def plan_account(ctx: JobContext, account: str, salt: str, outcome: Outcome) -> 
     if marks:
         inputs = replace(inputs, high_water=marks)
     plan = make_plan(inputs)
-    ctx.stores.ledger.save(tracking.changed_entries(read.orders, previous, ctx.clock()))
+    ctx.stores.ledger.save(tracking.changed_entries(read.orders, previous, ctx.clock(), owners))
     ctx.stores.snapshots.save(
         tracking.next_snapshot(snapshot, read.holdings, taken_at=ctx.clock(), absent=absent, human_cancels=cancels)
     )

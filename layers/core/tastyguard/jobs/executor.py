@@ -56,7 +56,12 @@ def describe(action: Action) -> ActionResult:
         )
     if isinstance(action, Alert):
         return ActionResult(
-            kind='alert', symbol=action.symbol, reason=action.reason, result='raised', severity=action.severity.value
+            kind='alert',
+            symbol=action.symbol,
+            reason=action.reason,
+            result='raised',
+            severity=action.severity.value,
+            alert=action.kind.value,
         )
     return ActionResult(
         kind='report', symbol=action.symbol, reason=action.reason, result='left alone', order_id=action.order_id

@@ -7,7 +7,7 @@ Unknown values map conservatively: an order status the client has never seen cou
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
@@ -89,6 +89,7 @@ def holding(position: wire.Position) -> Holding:
         expires_at=position.expires_at,
         option=option_details(position.symbol) if kind is InstrumentType.EQUITY_OPTION else None,
         root_symbol=root,
+        opened_at=position.created_at,
     )
 
 
@@ -106,8 +107,8 @@ def _decimal(value: Decimal | None, default: Decimal) -> Decimal:
         return default
 
 
-def working_order(order: wire.Order) -> WorkingOrder:
-    """An order as the planner sees it."""
+def working_order(order: wire.Order, authored: bool = True) -> WorkingOrder:
+    """An order as the planner sees it (``authored``: the ownership verdict of a ``tg-`` order)."""
     legs = tuple(
         OrderLeg(
             symbol=leg.symbol,
@@ -134,12 +135,14 @@ def working_order(order: wire.Order) -> WorkingOrder:
         complex_order_tag=order.complex_order_tag,
         replaces_order_id=None if order.replaces_order_id is None else str(order.replaces_order_id),
         received_at=order.received_at,
+        authored=authored,
     )
 
 
-def working_orders(orders: Iterable[wire.Order]) -> list[WorkingOrder]:
-    """The orders that have an id (dry-run shapes never reach here)."""
-    return [working_order(order) for order in orders if order.id is not None]
+def working_orders(orders: Iterable[wire.Order], ours: Mapping[int, bool] | None = None) -> list[WorkingOrder]:
+    """The orders that have an id (dry-run shapes never reach here); ``ours``: ownership verdicts by id."""
+    verdicts = ours or {}
+    return [working_order(order, verdicts.get(order.id, True)) for order in orders if order.id is not None]
 
 
 def quote_view(quote: wire.Quote) -> QuoteView:

@@ -8,7 +8,8 @@ once (de-duplicated like an alert) so a shadow run every five minutes does not r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from tastyguard.config.models import Severity
 from tastyguard.jobs.context import JobContext
@@ -16,9 +17,14 @@ from tastyguard.jobs.outcome import DONE
 from tastyguard.jobs.results import AccountRunResult, ActionResult
 from tastyguard.notify.dedupe import AlertCandidate, Triage, triage
 from tastyguard.notify.notice import Notice, NoticeSection
+from tastyguard.store.alerts import AlertRecord
 
-ONE_SHOT_KINDS = frozenset({'stop_filled', 'partial_fill', 'stop_cancelled', 'rejected', 'expired'})
+ONE_SHOT_KINDS = frozenset({'stop_filled', 'partial_fill', 'stop_cancelled', 'stop_edited', 'rejected', 'expired'})
 """Alerts about events, not conditions: announced once and closed at once (never "waiting for you")."""
+
+TRANSIENT_KINDS = frozenset({'blocked_by_pending_orders', 'pending_absence'})
+"""Conditions that settle within one run: one still open from an earlier run is escalated to a warning, so a
+"waiting" state can never last silently."""
 
 _SHADOW = frozenset({'dry_run_ok', 'dry_run_rejected', 'dry_run_failed', 'would_cancel'})
 _WRITES = frozenset({'place', 'replace', 'cancel'})
@@ -63,6 +69,7 @@ def decide(ctx: JobContext, account: str, candidates: Sequence[AlertCandidate], 
     records = ctx.stores.alerts.all(account)
     minutes = ctx.config.notifications.realert_after_minutes
     now = ctx.clock()
+    candidates = [_escalate_if_stuck(c, records.get(c.dedupe_key), now) for c in candidates]
     result = triage(
         account, candidates, records, now=now, repeat_after=timedelta(minutes=minutes), scope_kinds=scope_kinds
     )
@@ -73,6 +80,16 @@ def decide(ctx: JobContext, account: str, candidates: Sequence[AlertCandidate], 
         ]
     )
     return result
+
+
+def _escalate_if_stuck(candidate: AlertCandidate, record: AlertRecord | None, now: datetime) -> AlertCandidate:
+    """A transient condition already open before this run is stuck: a warning that names it."""
+    if candidate.kind not in TRANSIENT_KINDS or record is None or not record.open or record.first_seen >= now:
+        return candidate
+    if candidate.severity.rank >= Severity.WARNING.rank:
+        return candidate
+    message = f'{candidate.message} (unchanged since {record.first_seen:%Y-%m-%d %H:%M} UTC: check these orders)'
+    return replace(candidate, severity=Severity.WARNING, message=message)
 
 
 def build_notice(

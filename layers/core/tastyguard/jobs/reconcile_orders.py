@@ -12,29 +12,36 @@ else is reported: a person's cancel is remembered and respected per ``on_human_c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from tastyguard.broker import models as wire
 from tastyguard.broker.errors import BrokerError, NotFoundError
 from tastyguard.config.models import Severity
-from tastyguard.jobs import mapping, tracking
+from tastyguard.jobs import mapping, ownership, tracking
 from tastyguard.jobs.changes import Changes, classify, describe
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.ensure_stops import ensure_stops
 from tastyguard.jobs.executor import resolve_intents
 from tastyguard.jobs.invocation import JobInvocation
 from tastyguard.jobs.outcome import Outcome
+from tastyguard.jobs.ownership import Verdict, is_ours
 from tastyguard.jobs.reading import quotes_for
 from tastyguard.store.ledger import LedgerEntry
 from tastyguard.store.snapshots import PositionSnapshot
 
-ALERT_KINDS = frozenset({'stop_filled', 'partial_fill', 'stop_cancelled', 'rejected', 'expired', 'triggered_unfilled'})
+ALERT_KINDS = frozenset(
+    {'stop_filled', 'partial_fill', 'stop_cancelled', 'stop_edited', 'rejected', 'expired', 'triggered_unfilled'}
+)
 MAX_LOOKUPS = 25
 """Orders looked up one by one per run (the rest wait for the next run)."""
 
 
-def _triggered_unfilled(ctx: JobContext, changes: Changes, orders: list[wire.Order]) -> None:
+def _triggered_unfilled(
+    ctx: JobContext, changes: Changes, orders: list[wire.Order], owners: Mapping[int, Verdict]
+) -> None:
     """tastyguard stop-limits whose trigger the market crossed while the order still works."""
     stop_limits = [
-        o for o in orders if tracking.is_ours(o) and str(o.order_type) == 'Stop Limit' and str(o.status) == 'Live'
+        o for o in orders if is_ours(o, owners) and str(o.order_type) == 'Stop Limit' and str(o.status) == 'Live'
     ]
     if not stop_limits:
         return
@@ -54,7 +61,7 @@ def _triggered_unfilled(ctx: JobContext, changes: Changes, orders: list[wire.Ord
                 'triggered_unfilled',
                 Severity.CRITICAL,
                 order,
-                f'triggered but not filled (market {market}, limit {order.price}): {describe(order)} — '
+                f'triggered but not filled (market {market}, limit {order.price}): {describe(order, owners)} — '
                 'the position may be unprotected; tastyguard never sends a market exit on its own',
             )
 
@@ -77,11 +84,13 @@ def reconcile_orders(
             gone.append(entry.model_copy(update={'terminal': True, 'status': 'Unknown', 'last_seen': ctx.clock()}))
         except BrokerError as error:
             outcome.notes.append(f'order {entry.order_id}: lookup failed ({error}); next run tries again')
-    changes = classify(account, orders, previous, lambda: ctx.stores.intents.all(account), ctx.clock())
-    _triggered_unfilled(ctx, changes, orders)
+    intents = ownership.lazy_intents(ctx, account)
+    owners = ownership.decide(orders, previous, intents)
+    changes = classify(account, orders, previous, intents, ctx.clock(), owners)
+    _triggered_unfilled(ctx, changes, orders, owners)
     outcome.alerts.extend(changes.alerts)
     outcome.events.extend(changes.events)
-    ctx.stores.ledger.save([*tracking.changed_entries(orders, previous, ctx.clock()), *gone])
+    ctx.stores.ledger.save([*tracking.changed_entries(orders, previous, ctx.clock(), owners), *gone])
     if changes.person_cancels:
         _remember_person_cancels(ctx, account, changes.person_cancels)
     if changes.reprotect:

@@ -26,6 +26,7 @@ class ActionResult(BaseModel):
     external_identifier: str | None = None
     detail: str | None = None
     severity: str | None = None
+    alert: str | None = None  # an alert's kind (``breached``, ``stop_triggering``, ...)
 
 
 class AccountRunResult(BaseModel):

@@ -7,7 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from tastyguard.broker import models as wire
-from tastyguard.engine.types import OWN_PREFIX, Holding
+from tastyguard.engine.types import Holding
+from tastyguard.jobs.ownership import Verdict, has_own_prefix, is_ours, shape_of
 from tastyguard.store.highwater import HighWaterStore
 from tastyguard.store.ledger import LedgerEntry
 from tastyguard.store.snapshots import HeldPosition, PositionSnapshot
@@ -16,14 +17,14 @@ WORKING = frozenset({'Received', 'Routed', 'In Flight', 'Live', 'Contingent', 'C
 TERMINAL = frozenset({'Filled', 'Cancelled', 'Expired', 'Rejected', 'Removed', 'Partially Removed'})
 
 
-def is_ours(order: wire.Order) -> bool:
-    """tastyguard's orders carry an external identifier starting with ``tg-``."""
-    return bool(order.external_identifier) and str(order.external_identifier).startswith(OWN_PREFIX)
-
-
-def own_working_symbols(orders: Iterable[wire.Order]) -> set[str]:
+def own_working_symbols(orders: Iterable[wire.Order], verdicts: Mapping[int, Verdict]) -> set[str]:
     """Symbols that have one of tastyguard's orders still working."""
-    return {leg.symbol for order in orders if is_ours(order) and str(order.status) in WORKING for leg in order.legs}
+    return {
+        leg.symbol
+        for order in orders
+        if is_ours(order, verdicts) and str(order.status) in WORKING
+        for leg in order.legs
+    }
 
 
 def next_absent_counts(previous: Mapping[str, int], watched: Iterable[str], held: Iterable[str]) -> dict[str, int]:
@@ -39,8 +40,12 @@ def fills(order: wire.Order) -> tuple[Decimal, Decimal | None]:
     return quantity, (value / quantity if quantity else None)
 
 
-def ledger_entry(order: wire.Order, previous: LedgerEntry | None, now: datetime) -> LedgerEntry:
-    """The ledger's view of ``order`` as just read."""
+def ledger_entry(
+    order: wire.Order, previous: LedgerEntry | None, now: datetime, verdict: Verdict | None = None
+) -> LedgerEntry:
+    """The ledger's view of ``order`` as just read (``verdict``: its ownership; default by its identifier)."""
+    if verdict is None:
+        verdict = Verdict(ours=has_own_prefix(order), sent=shape_of(order) if has_own_prefix(order) else None)
     leg = order.legs[0]
     quantity = leg.quantity if leg.quantity is not None else Decimal(0)
     remaining = leg.remaining_quantity if leg.remaining_quantity is not None else quantity
@@ -49,7 +54,9 @@ def ledger_entry(order: wire.Order, previous: LedgerEntry | None, now: datetime)
         account=order.account_number,
         order_id=int(order.id or 0),
         status=status,
-        ours=is_ours(order),
+        ours=verdict.ours,
+        sent=verdict.sent if verdict.ours else None,
+        disowned_because=None if verdict.ours else verdict.why,
         symbol=leg.symbol,
         underlying_symbol=order.underlying_symbol,
         order_type=str(order.order_type),
@@ -74,21 +81,26 @@ def ledger_entry(order: wire.Order, previous: LedgerEntry | None, now: datetime)
 
 
 def changed_entries(
-    orders: Iterable[wire.Order], previous: Mapping[int, LedgerEntry], now: datetime
+    orders: Iterable[wire.Order],
+    previous: Mapping[int, LedgerEntry],
+    now: datetime,
+    verdicts: Mapping[int, Verdict] | None = None,
 ) -> list[LedgerEntry]:
-    """Ledger entries for the orders that are new or changed since the last run."""
+    """Ledger entries for the orders that are new or changed since the last run (or whose owner changed)."""
     entries: list[LedgerEntry] = []
     for order in orders:
         if order.id is None or not order.legs:
             continue
         before = previous.get(order.id)
+        verdict = (verdicts or {}).get(order.id)
         if (
             before is not None
             and before.updated_at_ms == int(order.updated_at or 0)
             and before.status == str(order.status)
+            and (verdict is None or (verdict.ours == before.ours and (not verdict.ours or before.sent is not None)))
         ):
             continue
-        entries.append(ledger_entry(order, before, now))
+        entries.append(ledger_entry(order, before, now, verdict))
     return entries
 
 

@@ -18,8 +18,34 @@ from tastyguard.store.table import StateTable, to_record
 TERMINAL_TTL = timedelta(days=14)
 
 
+class SentLeg(BaseModel):
+    """One leg of an order as tastyguard sent it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    symbol: str
+    action: str
+    quantity: Decimal
+
+
+class SentShape(BaseModel):
+    """What tastyguard sent: an order of ours that no longer looks like this was changed by a person."""
+
+    model_config = ConfigDict(frozen=True)
+
+    order_type: str
+    stop_trigger: Decimal | None = None
+    price: Decimal | None = None
+    time_in_force: str | None = None
+    legs: tuple[SentLeg, ...] = ()
+
+
 class LedgerEntry(BaseModel):
-    """One order as last seen (only what reconciliation and reporting need)."""
+    """One order as last seen (only what reconciliation and reporting need).
+
+    ``ours`` is the ownership verdict (:mod:`tastyguard.jobs.ownership`), not just the ``tg-`` prefix: an
+    order a person edited is theirs (``disowned_because`` says why). ``sent`` is the shape tastyguard sent.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -27,6 +53,8 @@ class LedgerEntry(BaseModel):
     order_id: int
     status: str
     ours: bool
+    sent: SentShape | None = None
+    disowned_because: str | None = None
     symbol: str
     underlying_symbol: str | None = None
     order_type: str

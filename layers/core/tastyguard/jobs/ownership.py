@@ -1,0 +1,202 @@
+"""Which ``tg-`` orders are still tastyguard's: an order is ours only while it is what tastyguard sent.
+
+The ``tg-`` external identifier says who *created* an order, not who owns it now. tastytrade keeps the
+external identifier when anyone edits an order (a replace, ``PUT`` or ``PATCH``, makes a new order that
+inherits it), so a person who turns tastyguard's stop into a take-profit limit leaves an order that still
+looks like ours. Treating it as ours would let tastyguard resize or cancel a person's order, or wait forever
+for "its" order to become a stop again. The rules, in order:
+
+1. The ledger already decided for this order id: a person's order stays the person's; ours stays ours only
+   while its shape (type, trigger, limit, time in force, legs and their quantities) equals what tastyguard
+   sent (:class:`~tastyguard.store.ledger.SentShape`). An entry from before shapes were kept adopts the
+   order's current shape.
+2. First sight of the order id: ours if an intent of ours created it (the intent's order id is this one, or
+   it is still unresolved) and, when the intent's request can be read, the order still has its shape. An
+   intent that created *another* order under this identifier means this one is a copy or a person's
+   replacement: the person's.
+3. No intent (intents expire after 30 days; the state table may be new): the person's if another order with
+   this identifier is known or this order replaces one of ours; otherwise it is adopted as ours (an order of
+   an earlier tastyguard installation, such as the paper broker's demo stops).
+
+The verdicts go into the planner's view (:attr:`~tastyguard.engine.types.WorkingOrder.authored`) and the
+ledger (``ours`` and ``sent``), so a disowned order is never touched again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from tastyguard.broker import models as wire
+from tastyguard.engine.types import OWN_PREFIX
+from tastyguard.jobs.context import JobContext
+from tastyguard.store.intents import Intent, IntentOperation, IntentState
+from tastyguard.store.ledger import LedgerEntry, SentLeg, SentShape
+
+_CREATING = frozenset({IntentOperation.PLACE, IntentOperation.REPLACE})
+_MAY_EXIST = frozenset({IntentState.SENT, IntentState.PENDING, IntentState.AMBIGUOUS})
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Whether one order is tastyguard's, the shape it was sent with, and why it is not (when it is not)."""
+
+    ours: bool
+    sent: SentShape | None = None
+    why: str | None = None
+
+
+PERSONS = Verdict(ours=False)
+
+
+def has_own_prefix(order: wire.Order) -> bool:
+    """The order carries a ``tg-`` external identifier (created by tastyguard, or inherited from it)."""
+    return bool(order.external_identifier) and str(order.external_identifier).startswith(OWN_PREFIX)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def shape_of(order: wire.Order) -> SentShape:
+    """What an order at the broker looks like, in the terms tastyguard compares."""
+    return SentShape(
+        order_type=str(order.order_type),
+        stop_trigger=order.stop_trigger,
+        price=order.price,
+        time_in_force=None if order.time_in_force is None else str(order.time_in_force),
+        legs=tuple(
+            SentLeg(symbol=leg.symbol, action=str(leg.action), quantity=leg.quantity or Decimal(0))
+            for leg in order.legs
+        ),
+    )
+
+
+def shape_of_request(request: Mapping[str, Any]) -> SentShape | None:
+    """The shape of an order request as the intent log kept it (None when it cannot be read)."""
+    legs = request.get('legs')
+    if not isinstance(legs, list) or not legs or 'order-type' not in request:
+        return None
+    parsed: list[SentLeg] = []
+    for leg in legs:
+        quantity = _decimal(leg.get('quantity')) if isinstance(leg, dict) else None
+        if quantity is None:
+            return None
+        parsed.append(SentLeg(symbol=str(leg.get('symbol')), action=str(leg.get('action')), quantity=quantity))
+    return SentShape(
+        order_type=str(request['order-type']),
+        stop_trigger=_decimal(request.get('stop-trigger')),
+        price=_decimal(request.get('price')),
+        time_in_force=None if request.get('time-in-force') is None else str(request['time-in-force']),
+        legs=tuple(parsed),
+    )
+
+
+def differences(sent: SentShape, now: SentShape) -> list[str]:
+    """What a person changed, as short phrases (empty: nothing)."""
+    changed: list[str] = []
+    for name in ('order_type', 'stop_trigger', 'price', 'time_in_force'):
+        before, after = getattr(sent, name), getattr(now, name)
+        if before != after:
+            changed.append(f'{name.replace("_", " ")} {before if before is not None else "-"} → {after}')
+    if sent.legs != now.legs:
+        changed.append('legs or quantity')
+    return changed
+
+
+class Ownership:
+    """Verdicts for the orders of one read (intents are read at most once, and only when needed)."""
+
+    def __init__(self, previous: Mapping[int, LedgerEntry], intents: Callable[[], Sequence[Intent]]) -> None:
+        self._previous = previous
+        self._load_intents = intents
+        self._intents: dict[str, list[Intent]] | None = None
+        self.verdicts: dict[int, Verdict] = {}
+
+    def _intents_for(self, key: str) -> list[Intent]:
+        if self._intents is None:
+            self._intents = {}
+            for intent in self._load_intents():
+                if intent.operation in _CREATING and intent.state in _MAY_EXIST:
+                    self._intents.setdefault(intent.key, []).append(intent)
+        return self._intents.get(key, [])
+
+    def decide(self, orders: Sequence[wire.Order]) -> dict[int, Verdict]:
+        """Verdicts for every order with an id (orders without a ``tg-`` identifier are the person's)."""
+        by_identifier: dict[str, set[int]] = {}
+        for entry in self._previous.values():
+            if entry.external_identifier:
+                by_identifier.setdefault(entry.external_identifier, set()).add(entry.order_id)
+        for order in orders:
+            if order.id is not None and order.external_identifier:
+                by_identifier.setdefault(order.external_identifier, set()).add(order.id)
+        for order in orders:
+            if order.id is None:
+                continue
+            if not has_own_prefix(order):
+                self.verdicts[order.id] = PERSONS
+                continue
+            self.verdicts[order.id] = self._decide(order, by_identifier)
+        return self.verdicts
+
+    def _decide(self, order: wire.Order, by_identifier: Mapping[str, set[int]]) -> Verdict:
+        assert order.id is not None and order.external_identifier is not None
+        now = shape_of(order)
+        entry = self._previous.get(order.id)
+        if entry is not None:
+            if not entry.ours:
+                return Verdict(ours=False, why=entry.disowned_because)
+            if entry.sent is None:
+                return Verdict(ours=True, sent=now)
+            changed = differences(entry.sent, now)
+            if changed:
+                return Verdict(ours=False, why=f'changed since tastyguard sent it ({"; ".join(changed)})')
+            return Verdict(ours=True, sent=entry.sent)
+        intents = self._intents_for(order.external_identifier)
+        for intent in intents:
+            if intent.order_id == order.id or (intent.order_id is None and intent.state.unresolved):
+                sent = shape_of_request(intent.request)
+                changed = differences(sent, now) if sent is not None else []
+                if changed:
+                    return Verdict(ours=False, why=f'changed since tastyguard sent it ({"; ".join(changed)})')
+                return Verdict(ours=True, sent=sent or now)
+        if intents:
+            return Verdict(ours=False, why="a copy or a person's replacement of tastyguard's order")
+        replaced = self._previous.get(order.replaces_order_id) if order.replaces_order_id is not None else None
+        if replaced is not None and replaced.ours:
+            return Verdict(ours=False, why=f"a person's replacement of tastyguard's order #{replaced.order_id}")
+        if len(by_identifier.get(order.external_identifier, set())) > 1:
+            return Verdict(ours=False, why="a copy or a person's replacement of tastyguard's order")
+        return Verdict(ours=True, sent=now)
+
+
+def decide(
+    orders: Sequence[wire.Order], previous: Mapping[int, LedgerEntry], intents: Callable[[], Sequence[Intent]]
+) -> dict[int, Verdict]:
+    """Verdicts for ``orders`` (see the module docstring)."""
+    return Ownership(previous, intents).decide(orders)
+
+
+def is_ours(order: wire.Order, verdicts: Mapping[int, Verdict]) -> bool:
+    """True when ``order`` is tastyguard's by its verdict (an order without one: by its identifier)."""
+    verdict = verdicts.get(order.id) if order.id is not None else None
+    return verdict.ours if verdict is not None else has_own_prefix(order)
+
+
+def lazy_intents(ctx: JobContext, account: str) -> Callable[[], Sequence[Intent]]:
+    """The account's intents, read from the store on first call and then reused (one query per run)."""
+    loaded: list[Sequence[Intent]] = []
+
+    def load() -> Sequence[Intent]:
+        if not loaded:
+            loaded.append(ctx.stores.intents.all(account))
+        return loaded[0]
+
+    return load
