@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -74,11 +75,20 @@ class AdminClient:
         return result
 
     def set_quote(
-        self, symbol: str, bid: Number | None = None, ask: Number | None = None, last: Number | None = None
+        self,
+        symbol: str,
+        bid: Number | None = None,
+        ask: Number | None = None,
+        last: Number | None = None,
+        *,
+        clear: Sequence[str] = (),
     ) -> dict[str, Any]:
-        quote = {
+        """Move one market; ``None`` leaves a side as it is, ``clear=['ask']`` empties it (no offers)."""
+        quote: dict[str, Any] = {
             k: str(v) for k, v in {'symbol': symbol, 'bid': bid, 'ask': ask, 'last': last}.items() if v is not None
         }
+        if clear:
+            quote['clear'] = list(clear)
         return self.set_quotes([quote])
 
     def add_account(self, **fields: Any) -> dict[str, Any]:

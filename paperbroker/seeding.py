@@ -77,7 +77,10 @@ def set_quote(
     instrument_type: str | None = None,
     **extra: Any,
 ) -> Quote:
-    """Create or move a symbol's market (creating a plausible instrument for a new symbol)."""
+    """Create or move a symbol's market (creating a plausible instrument for a new symbol).
+
+    ``clear`` (a list of ``bid``, ``ask``, ``last``) empties those sides, as a market with no bids or no offers.
+    """
     instrument = core.state.registry.ensure(symbol, instrument_type)
     quote = core.state.quotes.get(instrument.symbol) or Quote(instrument.symbol)
     values = {'bid': to_decimal(bid), 'ask': to_decimal(ask), 'last': to_decimal(last)}
@@ -90,6 +93,11 @@ def set_quote(
         quote.last = values['last']
     elif quote.last is None or (bid is not None and ask is not None):
         quote.last = quote.mark
+    cleared = extra.pop('clear', None) or ()
+    if not isinstance(cleared, list | tuple) or not set(cleared) <= {'bid', 'ask', 'last'}:
+        raise ValueError(f'{symbol}: "clear" must list sides among bid, ask, last')
+    for side in cleared:  # an empty side (no bids, no offers, no trade yet)
+        setattr(quote, side, None)
     for key in ('bid-size', 'ask-size', 'volume', 'prev-close', 'open'):
         raw = extra.get(key, extra.get(key.replace('-', '_')))
         if raw is not None and (value := to_decimal(raw)) is not None:

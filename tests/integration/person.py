@@ -18,9 +18,11 @@ from tastyguard.broker import TastytradeClient
 class Person:
     """Raw HTTP as the account holder."""
 
-    def __init__(self, broker: PaperBroker, client: TastytradeClient, account: str) -> None:
+    def __init__(
+        self, broker: PaperBroker, client: TastytradeClient, account: str, user_agent: str = 'person-at-the-desk/1.0'
+    ) -> None:
         self._client = client
-        self._http = httpx.Client(base_url=broker.api_url, timeout=10.0)
+        self._http = httpx.Client(base_url=broker.api_url, timeout=10.0, headers={'User-Agent': user_agent})
         self.account = account
 
     def close(self) -> None:
