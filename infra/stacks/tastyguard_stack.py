@@ -1,4 +1,4 @@
-"""The tastyguard stack: tags, one construct per capability, and the cdk-nag gate. No resources of its own."""
+"""The tastyguard stack: tags, one construct per capability, stack-wide aspects, the cdk-nag gate. No resources."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from aws_cdk import AspectPriority, Aspects, CfnOutput, Stack, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
+from infra import checkov_skips
 from infra import constants as c
+from infra.checkov_skips import CheckovSkips
 from infra.constructs.encryption import Encryption, EncryptLogGroups
 from infra.constructs.events import Events
 from infra.constructs.jobs import Jobs
@@ -70,8 +72,10 @@ class TastyguardStack(Stack):
         self._output('KillSwitchParameter', c.KILL_SWITCH_PARAMETER, 'set {"engaged": true} to stop order writes')
         self._output('EventBusName', events.bus.event_bus_name, 'the streamer publishes fills here')
 
-        # Stack-wide: every log group is encrypted with the stack key.
+        # Stack-wide rules: every log group is encrypted with the stack key, and every checkov finding the
+        # stack accepts is written into the resource's own metadata with its reason (infra/checkov_skips.py).
         Aspects.of(self).add(EncryptLogGroups(encryption), priority=AspectPriority.MUTATING)
+        Aspects.of(self).add(CheckovSkips(checkov_skips.skips(reserved_concurrency=settings.reserved_concurrency)))
 
         # cdk-nag v3: every synth (and every infra test) fails on an unacknowledged AwsSolutions finding.
         # The acknowledgements live on the constructs that cause them (infra/nag.py lists them with reasons).
