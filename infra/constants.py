@@ -115,8 +115,8 @@ IDEMPOTENCY_TABLE_ACTIONS: Final = (
     'dynamodb:UpdateItem',
     'dynamodb:DeleteItem',
 )
-# kms:ViaService services for the stack key (tables, secrets, topic).
-KEY_CONSUMER_SERVICES: Final = ('dynamodb', 'secretsmanager', 'sns')
+# kms:ViaService services for the stack key (tables, secrets, topic, and the run-failure queue the jobs send to).
+KEY_CONSUMER_SERVICES: Final = ('dynamodb', 'secretsmanager', 'sns', 'sqs')
 KEY_ACTIONS: Final = ('kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey')
 
 # -- secrets and parameters -------------------------------------------------------------------------------
@@ -138,6 +138,8 @@ KILL_SWITCH_INITIAL_VALUE: Final = '{"engaged": false}'
 TOPIC_NAME: Final = 'tastyguard-notifications'
 TOPIC_DISPLAY_NAME: Final = 'tastyguard'
 EVENT_BUS_NAME: Final = 'tastyguard'
+# Named, so the key policy can name the rule that may send to the encrypted streamer-event dead-letter queue.
+STREAMER_RULE_NAME: Final = 'tastyguard-streamer-to-ensure-stops'
 STREAMER_SOURCE: Final = 'tastyguard.streamer'
 STREAMER_DETAIL_TYPES: Final = ('OrderFilled', 'PositionChanged')
 EVENT_TARGET_RETRIES: Final = 2
@@ -156,6 +158,20 @@ DLQ_RETENTION: Final = Duration.days(14)
 
 # -- encryption -------------------------------------------------------------------------------------------
 KEY_ALIAS: Final = 'alias/tastyguard'
+# What CloudWatch Logs needs of the key to encrypt a log group (AWS documents Encrypt*, Decrypt*, ReEncrypt*,
+# GenerateDataKey*, Describe*; spelled out, without the data-key-pair actions it never uses).
+LOGS_KEY_ACTIONS: Final = (
+    'kms:Encrypt',
+    'kms:Decrypt',
+    'kms:ReEncryptFrom',
+    'kms:ReEncryptTo',
+    'kms:GenerateDataKey',
+    'kms:GenerateDataKeyWithoutPlaintext',
+    'kms:DescribeKey',
+)
+LOGS_ENCRYPTION_CONTEXT: Final = 'kms:EncryptionContext:aws:logs:arn'
+# What a sender of a KMS-encrypted queue needs of the key (SQS asks KMS for a data key as the sender).
+QUEUE_SENDER_KEY_ACTIONS: Final = ('kms:GenerateDataKey', 'kms:Decrypt')
 
 # -- monitoring (metric names the jobs publish with Powertools Metrics) -----------------------------------------
 METRICS_NAMESPACE: Final = SERVICE

@@ -1,7 +1,8 @@
 """cdk-nag (v3) acknowledgements: every accepted finding, with the reason it is accepted, in one table.
 
 Constructs acknowledge findings on the narrowest scope that causes them (one role, one secret), so an
-acknowledgement never hides the same finding elsewhere in the stack.
+acknowledgement never hides the same finding elsewhere in the stack. The checkov findings accepted by
+design sit next door, in :mod:`infra.checkov_skips`, and are written into the template's own metadata.
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@ The Fargate streamer (a later issue) publishes ``OrderFilled`` / ``PositionChang
 
 from __future__ import annotations
 
+from aws_cdk import Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -19,7 +21,7 @@ from infra.constructs.dead_letters import DeadLetterQueue
 class Events(Construct):
     """A custom bus (so nothing else in the account can trigger tastyguard by accident) and its routing rule."""
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey) -> None:
         super().__init__(scope, construct_id)
         self.bus = events.EventBus(
             self,
@@ -28,7 +30,7 @@ class Events(Construct):
             description='tastyguard: fills and position changes from the streamer',
         )
         self.dead_letters = DeadLetterQueue(
-            self, 'StreamerEventDeadLetters', purpose='streamer events not delivered to ensure_stops'
+            self, 'StreamerEventDeadLetters', purpose='streamer events not delivered to ensure_stops', key=key
         )
         self.rule: events.Rule | None = None
 
@@ -37,6 +39,7 @@ class Events(Construct):
         self.rule = events.Rule(
             self,
             'StreamerToEnsureStops',
+            rule_name=c.STREAMER_RULE_NAME,
             event_bus=self.bus,
             description='a fill or position change: protect that position now',
             event_pattern=events.EventPattern(source=[c.STREAMER_SOURCE], detail_type=list(c.STREAMER_DETAIL_TYPES)),
@@ -57,4 +60,9 @@ class Events(Construct):
                 max_event_age=c.EVENT_TARGET_MAX_AGE,
             )
         )
+        # EventBridge sends dead letters as itself: let it use the queue key for this rule only.
+        rule_arn = Stack.of(self).format_arn(
+            service='events', resource='rule', resource_name=f'{c.EVENT_BUS_NAME}/{c.STREAMER_RULE_NAME}'
+        )
+        self.dead_letters.allow_service('events.amazonaws.com', rule_arn)
         return self.rule

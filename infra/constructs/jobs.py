@@ -44,8 +44,10 @@ class Jobs(Construct):
         key: kms.IKey,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.run_failures = DeadLetterQueue(self, 'RunFailures', purpose='job runs that failed or went stale')
-        self.tick_dead_letters = DeadLetterQueue(self, 'TickDeadLetters', purpose='ticks Scheduler could not deliver')
+        self.run_failures = DeadLetterQueue(self, 'RunFailures', purpose='job runs that failed or went stale', key=key)
+        self.tick_dead_letters = DeadLetterQueue(
+            self, 'TickDeadLetters', purpose='ticks Scheduler could not deliver', key=key
+        )
         self.environment = {
             c.ENV_STATE_TABLE: storage.state_table.table_name,
             c.ENV_IDEMPOTENCY_TABLE: storage.idempotency_table.table_name,
@@ -164,7 +166,10 @@ class Jobs(Construct):
         )
 
     def _schedule_role(self, job: str, function: TastyguardFunction) -> iam.Role:
-        """One role per schedule: invoke this one function, send to the tick dead-letter queue (added by the CDK)."""
+        """One role per schedule: invoke this one function, send to the tick dead-letter queue (added by the CDK).
+
+        Scheduler sends dead letters as this role, so the role also gets the queue key (through SQS only).
+        """
         stack = Stack.of(self)
         role = iam.Role(
             self,
@@ -174,6 +179,7 @@ class Jobs(Construct):
                 'scheduler.amazonaws.com', conditions={'StringEquals': {'aws:SourceAccount': stack.account}}
             ),
         )
+        self.tick_dead_letters.grant_send(role)
         logical_id = stack.get_logical_id(cast(CfnElement, function.function.node.default_child))
         nag.acknowledge(role, nag.scheduler_invoke_qualifiers(logical_id))
         return role

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Stack
+from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -56,15 +56,21 @@ class Notifications(Construct):
         self.notifier_failures: DeadLetterQueue | None = None
         if slack_secret is not None:
             self.notifier_failures = DeadLetterQueue(
-                self, 'NotifierFailures', purpose='notifications not posted to Slack'
+                self, 'NotifierFailures', purpose='notifications not posted to Slack', key=key
             )
             self.notifier = self._slack_notifier(
                 packaging, slack_secret, settings.slack_secret_name, key, self.notifier_failures
             )
-            # Messages SNS cannot hand to the notifier, and posts that fail after retries, share one queue.
+            # Messages SNS cannot hand to the notifier, and posts that fail after retries, share one queue:
+            # SNS sends as itself (for this topic only), the notifier's failures go as its role.
             self.topic.add_subscription(
                 subscriptions.LambdaSubscription(self.notifier.function, dead_letter_queue=self.notifier_failures.queue)
             )
+            topic_arn = Stack.of(self).format_arn(
+                service='sns', resource=c.TOPIC_NAME, arn_format=ArnFormat.NO_RESOURCE_NAME
+            )
+            self.notifier_failures.allow_service('sns.amazonaws.com', topic_arn)
+            self.notifier_failures.grant_send(self.notifier.role)
 
     def _slack_notifier(
         self,

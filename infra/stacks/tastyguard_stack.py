@@ -1,15 +1,17 @@
-"""The tastyguard stack: tags, one construct per capability, and the cdk-nag gate. No resources of its own."""
+"""The tastyguard stack: tags, one construct per capability, stack-wide aspects, the cdk-nag gate. No resources."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack, Tags, Validations
+from aws_cdk import AspectPriority, Aspects, CfnOutput, Stack, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
+from infra import checkov_skips
 from infra import constants as c
-from infra.constructs.encryption import Encryption
+from infra.checkov_skips import CheckovSkips
+from infra.constructs.encryption import Encryption, EncryptLogGroups
 from infra.constructs.events import Events
 from infra.constructs.jobs import Jobs
 from infra.constructs.monitoring import Monitoring
@@ -28,14 +30,15 @@ class TastyguardStack(Stack):
         Tags.of(self).add('service', c.SERVICE)
         Tags.of(self).add('tastyguard:environment', settings.environment)
 
-        key = Encryption(self, 'Encryption').key
+        encryption = Encryption(self, 'Encryption')
+        key = encryption.key
         storage = Storage(self, 'Storage', key=key)
         secrets = Secrets(self, 'Secrets', key=key, settings=settings)
         packaging = LambdaPackaging(self, 'Packaging', config_json=settings.config_json)
         notifications = Notifications(
             self, 'Notifications', key=key, settings=settings, packaging=packaging, slack_secret=secrets.slack_secret
         )
-        events = Events(self, 'Events')
+        events = Events(self, 'Events', key=key)
         jobs = Jobs(
             self,
             'Jobs',
@@ -68,6 +71,11 @@ class TastyguardStack(Stack):
         self._output('BrokerSecretName', c.BROKER_SECRET_NAME, 'put the tastytrade grant here')
         self._output('KillSwitchParameter', c.KILL_SWITCH_PARAMETER, 'set {"engaged": true} to stop order writes')
         self._output('EventBusName', events.bus.event_bus_name, 'the streamer publishes fills here')
+
+        # Stack-wide rules: every log group is encrypted with the stack key, and every checkov finding the
+        # stack accepts is written into the resource's own metadata with its reason (infra/checkov_skips.py).
+        Aspects.of(self).add(EncryptLogGroups(encryption), priority=AspectPriority.MUTATING)
+        Aspects.of(self).add(CheckovSkips(checkov_skips.skips(reserved_concurrency=settings.reserved_concurrency)))
 
         # cdk-nag v3: every synth (and every infra test) fails on an unacknowledged AwsSolutions finding.
         # The acknowledgements live on the constructs that cause them (infra/nag.py lists them with reasons).

@@ -121,7 +121,7 @@ def test_job_roles_hold_exactly_what_the_jobs_use(full: Any) -> None:
     assert policy['Notify']['Action'] == 'sns:Publish'
     # And the key only through the services that hold data encrypted with it
     services = policy['UseStackKey']['Condition']['StringEquals']['kms:ViaService']
-    assert [part['Fn::Join'][1][0] for part in services] == ['dynamodb.', 'secretsmanager.', 'sns.']
+    assert [part['Fn::Join'][1][0] for part in services] == ['dynamodb.', 'secretsmanager.', 'sns.', 'sqs.']
     assert policy['sqs:GetQueueAttributes']['Resource']['Fn::GetAtt'][0].startswith('JobsRunFailures')
 
 

@@ -259,7 +259,7 @@ def test_the_slack_notifier_is_subscribed_with_a_dead_letter_queue(full: Any) ->
 def test_every_queue_is_encrypted_ssl_only_and_keeps_messages_two_weeks(full: Any) -> None:
     policies = [r['Properties'] for r in full.resources('AWS::SQS::QueuePolicy').values()]
     for logical_id, queue in full.resources('AWS::SQS::Queue').items():
-        assert queue['Properties']['SqsManagedSseEnabled'] is True
+        assert queue['Properties']['KmsMasterKeyId']['Fn::GetAtt'][0].startswith('EncryptionKey')
         assert queue['Properties']['MessageRetentionPeriod'] == 14 * 86400
         denies = [
             statement
