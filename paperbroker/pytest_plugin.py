@@ -15,7 +15,9 @@ For the test's duration the SDK's base URLs point at the broker (``tastytrade.pa
 session a test builds can reach a real tastytrade host) and ``TW_API_KEY`` / ``TT_SECRET`` / ``TT_REFRESH`` are
 set, so ``PaperSession()`` and ``Session()`` without arguments work as well. The broker starts once per test
 session on a free loopback port and is reset to ``demo`` (or ``@pytest.mark.paper_scenario('empty')``) for
-every test.
+every test. Broker time runs with the wall clock (delayed fills happen as on the real service) and jumps ahead
+with ``tastyware_paper_broker.admin.advance_clock(seconds)``; ``@pytest.mark.paper_clock_stopped`` stops the
+wall-clock part for exact timing (nothing happens until the test advances the clock).
 """
 
 from __future__ import annotations
@@ -28,11 +30,15 @@ import pytest
 if TYPE_CHECKING:
     from paperbroker.server import PaperBroker
 
-MARKER = 'paper_scenario(name, **options): the scenario the paper broker fixtures reset to (default: demo)'
+MARKERS = (
+    'paper_scenario(name, **options): the scenario the paper broker fixtures reset to (default: demo)',
+    'paper_clock_stopped: the tastyware fixtures stop the wall clock, so time moves only with admin.advance_clock',
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line('markers', MARKER)
+    for marker in MARKERS:
+        config.addinivalue_line('markers', marker)
 
 
 @pytest.fixture(scope='session')
@@ -58,6 +64,8 @@ def tastyware_paper_broker(
         scenario = marker.args[0] if marker.args else marker.kwargs.get('name', 'demo')
         options = {k: v for k, v in marker.kwargs.items() if k != 'name'}
     tastyware_paper_server.reset(scenario, **options)
+    if request.node.get_closest_marker('paper_clock_stopped') is not None:
+        tastyware_paper_server.broker.clock.stop()  # until the next reset
     patch_sdk(monkeypatch, tastyware_paper_server)
     return tastyware_paper_server
 

@@ -1,13 +1,13 @@
 """The paper API's fill control (``behavior``), the orders-only streamer, and deleting accounts with live orders.
 
-No test sleeps: delays and schedules run on the broker's virtual clock, moved with ``admin.advance_clock``.
+No test sleeps: delays and schedules run on the broker's virtual clock, moved with ``admin.advance_clock``, and the
+wall-clock part is stopped (``paper_clock_stopped``) so "not yet" holds exactly, however loaded the machine is.
 """
 
 from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -37,7 +37,12 @@ with warnings.catch_warnings():
     from tastytrade.paper import PaperSession
     from tastytrade.utils import TastytradeError
 
-pytestmark = [pytest.mark.integration, pytest.mark.anyio, pytest.mark.filterwarnings('ignore::DeprecationWarning')]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.anyio,
+    pytest.mark.paper_clock_stopped,
+    pytest.mark.filterwarnings('ignore::DeprecationWarning'),
+]
 USER_AGENT = 'tastyguard-tests/1.0'
 AAPL_ASK = Decimal('190.24')
 

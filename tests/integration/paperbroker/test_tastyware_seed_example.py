@@ -63,6 +63,7 @@ def broker() -> Iterator[PaperBroker]:
             symbol = occ_symbol('SPX', EXPIRATION, 'C', Decimal(strike))
             quotes.append({'symbol': symbol, 'bid': bid, 'ask': ask})
         broker.admin.set_quotes(quotes)
+        broker.broker.clock.stop()  # broker time moves only when a test advances it
         yield broker
 
 
