@@ -53,7 +53,8 @@ async def _submit(request: Request, *, dry_run: bool) -> JSONResponse:
     body = await json_body(request)
     if broker.tastyware.settings.restrictions:
         check_supported_order(body)
-    body = with_default_fill(broker.tastyware, body)
+    if not dry_run:  # a preview fills nothing, so it draws no delay
+        body = with_default_fill(broker.tastyware, body)
     data = broker.engine.submit(account.number, body, user, dry_run=dry_run)
     return ok(request, data, status=200 if dry_run else 201)
 
@@ -64,7 +65,7 @@ async def _submit_complex(request: Request, *, dry_run: bool) -> JSONResponse:
     if broker.tastyware.settings.restrictions:
         raise complex_orders_unsupported()
     body = await json_body(request)
-    if isinstance(body, dict):
+    if isinstance(body, dict) and not dry_run:
         body = dict(body)
         if isinstance(body.get('orders'), list):
             body['orders'] = [with_default_fill(broker.tastyware, child) for child in body['orders']]

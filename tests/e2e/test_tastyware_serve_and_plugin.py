@@ -6,13 +6,13 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import httpx
 import pytest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+DOCS_EXAMPLE = Path(__file__).resolve().parents[2] / 'docs' / 'examples' / 'test_tastyware_plugin.py'
 CLI = [sys.executable, '-c', 'from tastyguard.cli.app import main; main()']
 
 
@@ -39,9 +39,16 @@ def test_serve_prints_the_paper_api_urls_and_a_key_that_works() -> None:
     assert process.returncode == 0
 
 
-PLUGIN_USER_TESTS = """
+# Recorded when pytest is configured: after the plugins loaded, before any test module is imported.
+PLUGIN_USER_CONFTEST = """
 import sys
 
+
+def pytest_configure(config):
+    config.heavy_modules_at_startup = sorted({'tastytrade', 'paperbroker.server'} & set(sys.modules))
+"""
+
+PLUGIN_USER_TESTS = """
 import pytest
 
 
@@ -50,10 +57,9 @@ def anyio_backend():
     return 'asyncio'
 
 
-def test_the_plugin_is_loaded_but_imports_nothing_heavy_until_used(pytestconfig):
+def test_the_plugin_is_loaded_but_imported_nothing_heavy(pytestconfig):
     assert pytestconfig.pluginmanager.has_plugin('paperbroker')
-    assert 'tastytrade' not in sys.modules
-    assert 'paperbroker.server' not in sys.modules
+    assert pytestconfig.heavy_modules_at_startup == []
 
 
 @pytest.mark.anyio
@@ -77,15 +83,23 @@ def test_the_sdk_urls_are_restored_after_the_test():
 
 
 def test_the_pytest_plugin_works_in_a_foreign_test_suite(tmp_path: Path) -> None:
-    """A suite outside this repository (no conftest, no pytest_plugins) gets the fixtures from the entry point."""
-    (tmp_path / 'pytest.ini').write_text('[pytest]\n')
-    (tmp_path / 'test_my_paper_code.py').write_text(textwrap.dedent(PLUGIN_USER_TESTS))
+    """A suite outside this repository (no pytest_plugins, no fixtures of its own) gets them from the entry point.
+
+    It runs the checks above, then the docs' own plugin example, ``docs/examples/test_tastyware_plugin.py``.
+    """
+    ini = tmp_path / 'pytest.ini'
+    ini.write_text('[pytest]\n')
+    (tmp_path / 'conftest.py').write_text(PLUGIN_USER_CONFTEST)
+    (tmp_path / 'test_my_paper_code.py').write_text(PLUGIN_USER_TESTS)
     env = {**os.environ, 'PYTHONWARNINGS': 'ignore::DeprecationWarning'}
     for key in ('TW_API_KEY', 'TT_SECRET', 'TT_REFRESH'):
         env.pop(key, None)
 
     done = subprocess.run(  # noqa: S603
-        [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', str(tmp_path)],
+        [
+            *(sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', f'--rootdir={tmp_path}', '-c', str(ini)),
+            *(str(tmp_path / 'test_my_paper_code.py'), str(DOCS_EXAMPLE)),
+        ],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -95,4 +109,4 @@ def test_the_pytest_plugin_works_in_a_foreign_test_suite(tmp_path: Path) -> None
     )
 
     assert done.returncode == 0, done.stdout + done.stderr
-    assert '3 passed' in done.stdout
+    assert '4 passed' in done.stdout
