@@ -9,7 +9,7 @@ time in force is a formality (``Day`` and ``GTD`` orders never expire), as on th
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -21,6 +21,9 @@ from paperbroker.responses import broker_of, current_user, json_body, ok
 from paperbroker.seeding import add_account, deposit
 from paperbroker.tastyware.state import next_account_number
 from paperbroker.wire_accounts import account_json
+
+if TYPE_CHECKING:
+    from paperbroker.broker import Broker
 
 MAX_NAME_LENGTH = 255
 MAX_AMOUNT = Decimal(1_000_000_000)
@@ -66,18 +69,22 @@ async def create_account(request: Request) -> JSONResponse:
 
 
 async def deposit_cash(request: Request) -> JSONResponse:
-    """``POST /accounts/deposit?account_number=&amount=``: negative amounts withdraw (never below zero cash)."""
+    """``POST /accounts/deposit?account_number=&amount=``: negative amounts withdraw (never below zero cash).
+
+    Deposits are always accepted, also into an account whose cash is negative (a margin debit).
+    """
     user = current_user(request)
     params = await _params(request)
     account = _own_account(request, user, params.get('account_number'))
     amount = to_decimal(params.get('amount'))
     if amount is None or amount == 0 or abs(amount) > MAX_AMOUNT or amount != amount.quantize(CENT):
         raise validation_error([{'domain': 'amount', 'reason': 'must be a non-zero number of dollars (cents at most)'}])
-    if account.cash + amount < 0:
+    if amount < 0 and account.cash + amount < 0:
         raise ApiError(
             422,
             'insufficient_funds',
-            f'Cannot withdraw {fmt(-amount)}: account {account.number} has {fmt(account.cash)} in cash',
+            f'Cannot withdraw {fmt(-amount)}: account {account.number} has {fmt(max(account.cash, Decimal(0)))} '
+            'in cash to withdraw',
         )
     core = broker_of(request).core
     deposit(core, account.number, amount)
@@ -90,12 +97,11 @@ async def delete_account(request: Request) -> JSONResponse:
     user = current_user(request)
     params = await _params(request)
     account = _own_account(request, user, params.get('account_number'))
-    return ok(request, remove_account(request, account))
+    return ok(request, remove_account(broker_of(request), account))
 
 
-def remove_account(request: Request, account: Account) -> dict[str, Any]:
+def remove_account(broker: Broker, account: Account) -> dict[str, Any]:
     """Working orders are cancelled first (streamed, so listeners see them end); then the account disappears."""
-    broker = broker_of(request)
     core, life = broker.core, broker.engine.life
     state = core.state
     number = account.number

@@ -98,6 +98,19 @@ async def test_a_withdrawal_larger_than_the_cash_is_refused_and_moves_nothing(
     assert len(await account.get_history(paper)) == 1
 
 
+async def test_a_deposit_into_a_margin_debit_is_accepted(tastyware_paper_session: PaperSession) -> None:
+    """Found by the stateful test: a deposit was refused as a withdrawal once the cash was negative."""
+    paper = tastyware_paper_session
+    account = await paper.create_account('Debit', margin_or_cash='Margin', initial_deposit=1_000)
+    await account.place_order(paper, LimitOrder(price=Decimal('-190.24'), legs=[aapl(10)]), dry_run=False)
+    debit = (await account.get_balances(paper)).cash_balance
+    assert debit < 0
+
+    await paper.deposit(account, Decimal('0.01'))
+
+    assert (await account.get_balances(paper)).cash_balance == debit + Decimal('0.01')
+
+
 async def test_create_account_names_every_bad_field(paper_http: httpx.Client) -> None:
     response = paper_http.post('/accounts', json={'account_name': ' ', 'margin_or_cash': 'IRA', 'initial_deposit': -5})
 
@@ -189,6 +202,7 @@ async def test_account_reads_of_the_sdk_work_with_a_paper_session(tastyware_pape
     account = await paper.create_account('Reads')
     await account.place_order(paper, LimitOrder(price=Decimal('-190.24'), legs=[aapl(10)]), dry_run=False)
 
+    assert await paper.validate()
     assert (await Account.get(paper, account.account_number)).account_number == account.account_number
     assert (await account.get_trading_status(paper)).account_number == account.account_number
     [position] = await account.get_positions(paper, include_marks=True)
