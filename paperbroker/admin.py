@@ -19,6 +19,7 @@ from paperbroker.errors import ApiError
 from paperbroker.model import Quote
 from paperbroker.responses import broker_of, json_body
 from paperbroker.seeding import add_account, add_order, add_position, add_user, deposit, set_quote
+from paperbroker.tastyware import urls as tastyware_urls
 from paperbroker.wire import balance_json, complex_order_json, order_json, position_json
 from paperbroker.wire_accounts import account_json
 
@@ -126,6 +127,8 @@ async def info(request: Request) -> JSONResponse:
             'client_secret': broker.auth.client_secret,
             'refresh_token': broker.auth.refresh_token,
             'accounts': broker.accounts,
+            **tastyware_urls(host),
+            'tastyware_api_key': broker.tastyware.api_key,
         }
     )
 

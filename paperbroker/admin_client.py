@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from paperbroker.tastyware.admin_client import TastywareAdmin
+
 Number = int | float | str | Decimal
 
 
@@ -29,6 +31,11 @@ class AdminClient:
 
     def close(self) -> None:
         self._http.close()
+
+    @property
+    def tastyware(self) -> TastywareAdmin:
+        """The tastyware paper API's admin calls: API keys, rate limit, restrictions, default delay."""
+        return TastywareAdmin(self._call)
 
     def _call(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
         try:

@@ -11,14 +11,17 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import WebSocketRoute
+from starlette.routing import Mount, WebSocketRoute
 
-from paperbroker import admin, admin_control, rest_accounts, rest_market, rest_orders
+from paperbroker import admin, admin_control, rest_accounts, rest_market, rest_orders, rest_reports
 from paperbroker.account_streamer import account_streamer
 from paperbroker.broker import Broker
 from paperbroker.dxlink import dxlink
 from paperbroker.errors import ApiError, OAuthError, status_error
 from paperbroker.middleware import PaperMiddleware
+from paperbroker.tastyware import PREFIX as TASTYWARE_PREFIX
+from paperbroker.tastyware import admin as tastyware_admin
+from paperbroker.tastyware.gateway import PaperApiGateway
 
 
 async def _api_error(_: Request, exc: Exception) -> Response:
@@ -47,11 +50,15 @@ def create_app(broker: Broker) -> Any:
     routes = [
         *rest_accounts.ROUTES,
         *rest_orders.ROUTES,
+        *rest_reports.ROUTES,
         *rest_market.ROUTES,
         *admin.ROUTES,
         *admin_control.ROUTES,
         WebSocketRoute('/account-streamer', account_streamer),
         WebSocketRoute('/dxlink', dxlink),
+        # the tastyware paper API (X-Api-Key) and its admin routes
+        Mount(TASTYWARE_PREFIX, app=PaperApiGateway()),
+        *tastyware_admin.ROUTES,
     ]
     app = Starlette(
         routes=routes,

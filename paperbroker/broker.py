@@ -16,6 +16,7 @@ from paperbroker.middleware import RequestLog
 from paperbroker.model import BrokerState
 from paperbroker.registry import Registry
 from paperbroker.scenarios import SCENARIOS, build
+from paperbroker.tastyware.state import Tastyware, TastywareSettings
 
 TICK_SECONDS = 0.2
 LOG = logging.getLogger('paperbroker')
@@ -40,6 +41,8 @@ class Broker:
         *,
         client_secret: str | None = None,
         refresh_token: str | None = None,
+        tastyware_api_key: str | None = None,
+        tastyware: TastywareSettings | None = None,
         **options: Any,
     ) -> None:
         self.clock = VirtualClock()
@@ -47,6 +50,7 @@ class Broker:
             self.clock, client_secret or secrets.token_urlsafe(24), refresh_token or secrets.token_urlsafe(32)
         )
         self.core = Core(self.clock, self.auth)
+        self.tastyware = Tastyware(self.clock, tastyware_api_key, tastyware)  # the tastyware paper API
         self.engine = Engine(self.core)
         self.faults = FaultRegistry()
         self.requests = RequestLog()
@@ -70,6 +74,7 @@ class Broker:
         self.requests.clear()
         self.accounts = build(scenario, self.core, self.engine, **options)
         self.auth.reset(self.core.user_id)
+        self.tastyware.reset(self.core)
         self.scenario, self.options = scenario, options
         return self.accounts
 

@@ -20,10 +20,20 @@ class VirtualClock:
 
     def __init__(self) -> None:
         self.offset = timedelta(0)
+        self.stopped_at: datetime | None = None  # the wall-clock part, while stopped
 
     def now(self) -> datetime:
         """The current virtual time (aware, UTC)."""
-        return datetime.now(UTC) + self.offset
+        return (self.stopped_at or datetime.now(UTC)) + self.offset
+
+    def stop(self) -> None:
+        """Stop the wall-clock part: from now on time moves only with ``advance`` (exact timing in tests)."""
+        if self.stopped_at is None:
+            self.stopped_at = datetime.now(UTC)
+
+    def resume(self) -> None:
+        """Let wall-clock time run again (virtual time jumps forward by the time it was stopped, never back)."""
+        self.stopped_at = None
 
     def advance(self, seconds: float) -> datetime:
         """Move virtual time forward by ``seconds`` (never backwards) and return the new time."""
@@ -35,6 +45,7 @@ class VirtualClock:
     def reset(self) -> None:
         """Back to wall-clock time."""
         self.offset = timedelta(0)
+        self.stopped_at = None
 
     def today(self) -> date:
         """Today's date in New York (the broker's trading day)."""

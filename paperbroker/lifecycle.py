@@ -186,7 +186,7 @@ class Lifecycle:
 
     def schedule_expiry(self, order: Order) -> None:
         """Day orders expire at the first session close after receipt, GTD orders at the close of gtc-date."""
-        if order.received_at is None:
+        if order.received_at is None or order.account_number in self.state.no_expiry_accounts:
             return
         if order.time_in_force in {'Day', 'Ext', 'Ext Overnight', 'IOC'}:
             expiry = session_close_after(order.received_at)

@@ -232,6 +232,8 @@ class BrokerState:
     complex_orders: dict[int, ComplexOrder] = field(default_factory=dict)
     quotes: dict[str, Quote] = field(default_factory=dict)
     transactions: list[Transaction] = field(default_factory=list)
+    # Accounts whose time in force is a formality (Day / GTD orders never expire): the tastyware paper API's.
+    no_expiry_accounts: set[str] = field(default_factory=set)
     next_order_id: int = 100001
     next_complex_id: int = 5001
     next_fill_id: int = 9001

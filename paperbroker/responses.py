@@ -15,6 +15,10 @@ from paperbroker.model import Account, User
 if TYPE_CHECKING:
     from paperbroker.broker import Broker
 
+# Set in the ASGI scope by a front door that authenticated the caller another way (the tastyware paper API's
+# X-Api-Key); requests without it authenticate with their bearer token.
+PREAUTHENTICATED_USER = 'paperbroker.user_id'
+
 
 def broker_of(request: HTTPConnection) -> Broker:
     """The broker behind a request or websocket."""
@@ -76,9 +80,9 @@ async def json_body(request: Request) -> Any:
 
 
 def current_user(request: Request) -> User:
-    """The user behind the bearer token (401 otherwise)."""
+    """The user behind the bearer token, or the one a front door already authenticated (401 otherwise)."""
     broker = broker_of(request)
-    user_id = broker.auth.authenticate(request.headers.get('authorization'))
+    user_id = request.scope.get(PREAUTHENTICATED_USER) or broker.auth.authenticate(request.headers.get('authorization'))
     user = broker.core.state.users.get(user_id)
     if user is None:
         raise ApiError(401, 'unauthorized', 'Token is invalid or has been revoked')

@@ -18,6 +18,8 @@ from paperbroker.admin_client import AdminClient
 from paperbroker.app import create_app
 from paperbroker.broker import Broker
 from paperbroker.middleware import QuietDrops
+from paperbroker.tastyware import NOTIFICATIONS_PATH, PREFIX
+from paperbroker.tastyware.state import TastywareSettings
 
 START_TIMEOUT_SECONDS = 10.0
 
@@ -46,6 +48,8 @@ class PaperBroker:
         Where to listen; ``port=0`` picks a free port.
     client_secret, refresh_token:
         The seeded user's OAuth credentials (random when not given).
+    tastyware_api_key, tastyware:
+        The tastyware paper API's key (random when not given) and its limits (``TastywareSettings``: all off).
     scenario_options:
         Passed to the scenario (``large``: ``positions``, ``orders``, ``accounts``, ``seed``; ``empty``: ``cash``).
     """
@@ -58,9 +62,18 @@ class PaperBroker:
         port: int = 0,
         client_secret: str | None = None,
         refresh_token: str | None = None,
+        tastyware_api_key: str | None = None,
+        tastyware: TastywareSettings | None = None,
         **scenario_options: Any,
     ) -> None:
-        self.broker = Broker(scenario, client_secret=client_secret, refresh_token=refresh_token, **scenario_options)
+        self.broker = Broker(
+            scenario,
+            client_secret=client_secret,
+            refresh_token=refresh_token,
+            tastyware_api_key=tastyware_api_key,
+            tastyware=tastyware,
+            **scenario_options,
+        )
         self.host = host
         self._requested_port = port
         self.port = 0
@@ -150,6 +163,21 @@ class PaperBroker:
         return self.broker.auth.refresh_token
 
     @property
+    def tastyware_paper_url(self) -> str:
+        """The tastyware paper API: the value for the SDK's ``tastytrade.paper.PAPER_URL``."""
+        return f'{self.api_url}{PREFIX}'
+
+    @property
+    def tastyware_paper_streamer_url(self) -> str:
+        """Its notification websocket: the value for ``tastytrade.streamer.PAPER_STREAMER_URL``."""
+        return f'ws://{self._authority}{NOTIFICATIONS_PATH}'
+
+    @property
+    def tastyware_api_key(self) -> str:
+        """A paper API key that works (the broker's own; it survives resets)."""
+        return self.broker.tastyware.api_key
+
+    @property
     def accounts(self) -> list[str]:
         """The seeded user's account numbers (as of the last reset, plus accounts added since)."""
         return list(self.broker.accounts)
@@ -170,6 +198,9 @@ class PaperBroker:
             'client_secret': self.client_secret,
             'refresh_token': self.refresh_token,
             'accounts': self.accounts,
+            'tastyware_paper_url': self.tastyware_paper_url,
+            'tastyware_paper_streamer_url': self.tastyware_paper_streamer_url,
+            'tastyware_api_key': self.tastyware_api_key,
         }
 
     def reset(self, scenario: str = 'demo', **options: Any) -> list[str]:

@@ -260,6 +260,9 @@ def test_serve_prints_one_json_line_and_stops_on_sigterm() -> None:
             'client_secret',
             'refresh_token',
             'accounts',
+            'tastyware_paper_url',
+            'tastyware_paper_streamer_url',
+            'tastyware_api_key',
         }
         assert ready['accounts'] == ['5WT00001']
         assert httpx.get(f'{ready["api_url"]}/_paper/clock').status_code == 200

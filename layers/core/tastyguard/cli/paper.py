@@ -26,11 +26,25 @@ def serve(
     accounts: int = typer.Option(1, help='large: number of accounts.'),
     client_secret: str | None = typer.Option(None, help='OAuth client secret to accept (random if omitted).'),
     refresh_token: str | None = typer.Option(None, help='Refresh token to accept (random if omitted).'),
+    tastyware_api_key: str | None = typer.Option(
+        None, help='tastyware paper API key to accept (X-Api-Key; random if omitted).'
+    ),
+    tastyware_rate_limit: int | None = typer.Option(
+        None, min=1, help='Emulate the paper API rate limit: requests per second per key (the service: 5).'
+    ),
+    tastyware_restrictions: bool = typer.Option(
+        False, help='Emulate the paper API restrictions: equities and equity/index options only, no complex orders.'
+    ),
 ) -> None:
-    """Run the paper broker until interrupted; print one JSON line (URLs, credentials, accounts) when ready."""
+    """Run the paper broker until interrupted; print one JSON line (URLs, credentials, accounts) when ready.
+
+    The line also names the tastyware paper API: tastyware_paper_url (the SDK's PAPER_URL),
+    tastyware_paper_streamer_url (PAPER_STREAMER_URL) and tastyware_api_key.
+    """
     # Imported here so the rest of the CLI does not pay for uvicorn and starlette.
     from paperbroker.scenarios import SCENARIOS  # noqa: PLC0415
     from paperbroker.server import PaperBroker  # noqa: PLC0415
+    from paperbroker.tastyware.state import TastywareSettings  # noqa: PLC0415
 
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format='%(asctime)s %(name)s %(levelname)s %(message)s')
     if scenario not in SCENARIOS:
@@ -45,7 +59,14 @@ def serve(
 
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     broker = PaperBroker(
-        scenario, host=host, port=port, client_secret=client_secret, refresh_token=refresh_token, **options
+        scenario,
+        host=host,
+        port=port,
+        client_secret=client_secret,
+        refresh_token=refresh_token,
+        tastyware_api_key=tastyware_api_key,
+        tastyware=TastywareSettings(rate_limit=tastyware_rate_limit, restrictions=tastyware_restrictions),
+        **options,
     )
     try:
         broker.start()
