@@ -18,6 +18,7 @@ from paperbroker.admin_client import AdminClient
 from paperbroker.app import create_app
 from paperbroker.broker import Broker
 from paperbroker.middleware import QuietDrops
+from paperbroker.ws_protocol import SilenceableWebSocketProtocol
 
 START_TIMEOUT_SECONDS = 10.0
 
@@ -84,7 +85,7 @@ class PaperBroker:
         config = uvicorn.Config(
             create_app(self.broker),
             http='h11',
-            ws='websockets-sansio',
+            ws=SilenceableWebSocketProtocol,  # websockets-sansio, plus a real "silent socket" fault
             lifespan='on',
             log_config=None,
             log_level='warning',
