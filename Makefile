@@ -30,7 +30,7 @@ setup:  ## install uv and every dependency from the lock file
 demo: setup  ## run the demo: paper broker + embedded AWS, no account needed
 	$(RUN) tastyguard demo
 
-test: setup lint typecheck  ## lint, type-check and run every test
+test: setup lint typecheck tests/js/node_modules/.package-lock.json  ## lint, type-check and run every test
 	$(RUN) pytest
 
 unit: setup  ## only the fast unit tests
@@ -58,6 +58,10 @@ layer: setup  ## export the pinned dependency-layer requirements from the lock f
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+
+# The third-party JS clients the DXLink tests run against the paper broker (pinned in tests/js/package.json).
+tests/js/node_modules/.package-lock.json: tests/js/package.json tests/js/package-lock.json
+	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
 
 synth: setup node_modules/.package-lock.json  ## synthesize the CDK app into cdk.out (no AWS account, no Docker)
 	$(RUN) $(CDK) synth --no-notices --quiet $(CDK_ARGS)

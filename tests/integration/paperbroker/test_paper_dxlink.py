@@ -160,15 +160,13 @@ def test_changed_fields_are_announced_in_the_setup_reply_and_used_from_then_on(
 
 
 def test_a_missing_bid_is_sent_as_nan(feed: ClientConnection, paper_broker: PaperBroker) -> None:
+    paper_broker.admin.set_quotes([{'symbol': 'XYZ', 'ask': '12.30'}])  # nobody bids
     _setup(feed, {'Quote': ['eventSymbol', 'bidPrice', 'askPrice']})
-    _subscribe(feed, {'type': 'Quote', 'symbol': 'AAPL'})
-    _recv(feed), _recv(feed)
 
-    paper_broker.admin.set_quotes([{'symbol': 'AAPL', 'bid': None, 'ask': '190.30'}])
-    data = _recv(feed)['data']
+    _subscribe(feed, {'type': 'Quote', 'symbol': 'XYZ'})
+    _recv(feed)
 
-    assert data[1][0] == 'AAPL'
-    assert data[1][2] == 190.3
+    assert _recv(feed)['data'] == ['Quote', ['XYZ', 'NaN', 12.3]]
 
 
 # --- candles ---------------------------------------------------------------------------------------------------

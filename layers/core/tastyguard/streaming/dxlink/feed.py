@@ -70,6 +70,7 @@ class FeedStats:
     malformed_rows: int = 0
     keepalives: int = 0
     callback_errors: int = 0
+    quote_tokens: int = 0  # fetched from the broker
 
 
 class DXLinkFeed:
@@ -206,6 +207,7 @@ class DXLinkFeed:
         await self._emit(FeedState(FeedStatus.CONNECTING, self._attempt))
         try:
             held = await self._tokens.get()
+            self.stats.quote_tokens = self._tokens.fetched
         except ReauthorizationRequired as exc:
             end = SessionEnd(DisconnectReason.REAUTHORIZATION_REQUIRED, exc.message)
             end.__cause__ = exc
