@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from decimal import Decimal
@@ -230,3 +231,12 @@ def test_any_announced_order_decodes_the_same_values(
             expected = None if row[name] == 'NaN' else Decimal(repr(float(row[name])))
             assert getattr(event, attribute) == expected
         assert event.bid_size == row['bidSize'] and event.bid_time == row['bidTime']
+
+
+def test_decoded_events_are_immutable_instances_of_their_class() -> None:
+    (quote,) = _decoder({'Quote': ['eventSymbol', 'bidPrice']}).decode(_wire('["Quote", ["AAPL", 1.5]]')).events
+
+    assert type(quote) is Quote
+    assert hash(quote) == hash(Quote('AAPL', bid_price=Decimal('1.5')))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        quote.bid_price = Decimal(0)  # type: ignore[misc]

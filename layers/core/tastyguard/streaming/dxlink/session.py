@@ -36,7 +36,7 @@ from tastyguard.streaming.dxlink.messages import CHANNEL_TYPES, CHANNELS, AuthSt
 from tastyguard.streaming.dxlink.state import DisconnectReason
 from tastyguard.streaming.dxlink.subscriptions import changes, chunked
 from tastyguard.streaming.dxlink.tokens import HeldToken
-from tastyguard.streaming.dxlink.values import no_constant
+from tastyguard.streaming.dxlink.values import loads
 from tastyguard.streaming.watchdog import SilenceWatchdog
 
 logger = logging.getLogger('tastyguard.streaming.dxlink')
@@ -248,7 +248,7 @@ class Session:
             async for text in self.ws:
                 self.watchdog.touch()
                 try:
-                    message = json.loads(text, parse_float=Decimal, parse_constant=no_constant)
+                    message = loads(text if isinstance(text, str) else text.decode())
                 except ValueError:
                     raise SessionEnd(
                         DisconnectReason.PROTOCOL_ERROR, 'the server sent a message that is not JSON'

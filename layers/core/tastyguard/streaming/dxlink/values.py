@@ -7,6 +7,7 @@ The JSON decoder gives numbers as :class:`~decimal.Decimal` (``parse_float=Decim
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -75,3 +76,11 @@ CONVERTERS: dict[str, Converter] = {
 def no_constant(_: str) -> None:
     """``json.loads(parse_constant=...)``: bare ``NaN``/``Infinity`` are missing values."""
     return None
+
+
+_JSON = json.JSONDecoder(parse_float=Decimal, parse_constant=no_constant)
+
+
+def loads(text: str) -> Any:
+    """Decode one DXLink message: numbers as ``Decimal`` (exact), bare ``NaN``/``Infinity`` as None."""
+    return _JSON.decode(text)
