@@ -59,7 +59,7 @@ layer: setup  ## export the pinned dependency-layer requirements from the lock f
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-# The official JS clients (@tastytrade/api, @dxfeed/dxlink-api, ws) that the JS tests and docs examples run.
+# The third-party JS clients (@tastytrade/api, @dxfeed/dxlink-api, ws) that the JS tests and docs examples run.
 tests/js/node_modules/.package-lock.json: tests/js/package.json tests/js/package-lock.json
 	cd tests/js && npm ci --no-audit --no-fund --loglevel=error
 

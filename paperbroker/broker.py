@@ -8,6 +8,7 @@ import secrets
 from typing import Any, Protocol
 
 from paperbroker.auth import AuthStore
+from paperbroker.candle_book import CandleBook
 from paperbroker.clock import VirtualClock
 from paperbroker.core import Core, Settings
 from paperbroker.engine import Engine
@@ -52,6 +53,8 @@ class Broker:
         self.core = Core(self.clock, self.auth)
         self.tastyware = Tastyware(self.clock, tastyware_api_key, tastyware)  # the tastyware paper API
         self.engine = Engine(self.core)
+        self.candles = CandleBook(self.core)  # records every quote change for DXLink candles
+        self.core.hub.quote_listeners.add(self.candles)
         self.faults = FaultRegistry()
         self.requests = RequestLog()
         self.connections: set[Connection] = set()
@@ -73,6 +76,7 @@ class Broker:
         self.faults.clear()
         self.requests.clear()
         self.accounts = build(scenario, self.core, self.engine, **options)
+        self.candles.reset()
         self.auth.reset(self.core.user_id)
         self.tastyware.reset(self.core)
         self.scenario, self.options = scenario, options

@@ -2,49 +2,44 @@
 
 Strict ordering, as dxfeed enforces it: SETUP, then (after the server's ``AUTH_STATE UNAUTHORIZED``) AUTH
 with a quote token this server issued, then channels. Anything out of order gets an ``ERROR`` and the socket
-is closed. Feeds send COMPACT (or FULL) ``FEED_DATA`` rows in exactly the field order the client asked for:
-a snapshot on subscription and an update on every quote change. A client silent for its keepalive timeout
-(60 s of virtual time) is disconnected.
+is closed. Feeds send COMPACT (or FULL) ``FEED_DATA`` rows in the field order the client asked for, or in
+dxFeed's default order when it asked for none, always announced in a ``FEED_CONFIG`` first (see
+:mod:`paperbroker.dxlink_feed`): a snapshot on subscription and an update on every quote change (what each event
+type carries: :mod:`paperbroker.dxlink_data`). A client silent for its keepalive timeout (60 s of virtual time)
+is disconnected; a message over 64 KiB closes the socket with 1009, as an over-large subscription does on
+dxFeed's server.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from starlette.websockets import WebSocket
 
-from paperbroker.dxlink_events import DEFAULT_FIELDS, SUPPORTED, event_fields, row
+from paperbroker.dxlink_data import candle_base, candle_update, snapshot, ticker_events
+from paperbroker.dxlink_feed import FeedChannel
+from paperbroker.dxlink_fields import SUPPORTED
 from paperbroker.responses import broker_of
 from paperbroker.ws_connection import WsConnection
 
 SERVER_VERSION = '1.0-paperbroker'
 KEEPALIVE_SECONDS = 60
 SERVER_KEEPALIVE_SECONDS = 30
-
-
-@dataclass
-class Channel:
-    """A FEED channel and its configuration."""
-
-    contract: str
-    data_format: str = 'COMPACT'
-    aggregation: float = 0.1
-    fields: dict[str, list[str]] = field(default_factory=dict)
-    subscriptions: set[tuple[str, str]] = field(default_factory=set)  # (event type, streamer symbol)
+MAX_MESSAGE_BYTES = 64 * 1024
 
 
 class DxLinkConnection(WsConnection):
     """One DXLink client."""
 
     kind = 'dxlink'
+    max_message_bytes = MAX_MESSAGE_BYTES
 
     def __init__(self, websocket: WebSocket, broker: Any) -> None:
         super().__init__(websocket, broker)
         self.setup_done = False
         self.authorized = False
-        self.channels: dict[int, Channel] = {}
+        self.channels: dict[int, FeedChannel] = {}
         self.keepalive_timeout: float = KEEPALIVE_SECONDS
         now = broker.core.now()
         self.last_inbound: datetime = now
@@ -118,7 +113,7 @@ class DxLinkConnection(WsConnection):
             self._error('UNSUPPORTED_SERVICE', f'Unsupported service {message.get("service")!r}')
             return
         contract = (message.get('parameters') or {}).get('contract', 'AUTO')
-        self.channels[channel] = Channel(contract)
+        self.channels[channel] = FeedChannel(channel, contract)
         self.send(
             {
                 'type': 'CHANNEL_OPENED',
@@ -129,83 +124,44 @@ class DxLinkConnection(WsConnection):
         )
 
     def _feed_setup(self, channel: int, message: dict[str, Any]) -> None:
-        feed = self.channels[channel]
-        data_format = message.get('acceptDataFormat', feed.data_format)
-        feed.data_format = 'FULL' if data_format == 'FULL' else 'COMPACT'
-        period = message.get('acceptAggregationPeriod')
-        if isinstance(period, int | float):
-            feed.aggregation = float(period)
-        accepted = message.get('acceptEventFields')
-        if isinstance(accepted, dict):
-            for event, names in accepted.items():
-                if isinstance(names, list) and all(isinstance(n, str) for n in names):
-                    feed.fields[event] = list(names)
-        self.send(
-            {
-                'type': 'FEED_CONFIG',
-                'channel': channel,
-                'dataFormat': feed.data_format,
-                'aggregationPeriod': feed.aggregation,
-                'eventFields': self._fields(feed),
-            }
-        )
+        self.send(self.channels[channel].setup(message))
 
     def _subscription(self, channel: int, message: dict[str, Any]) -> None:
         feed = self.channels[channel]
-        if message.get('reset'):
-            feed.subscriptions.clear()
-        for item in message.get('remove') or []:
-            if isinstance(item, dict):
-                feed.subscriptions.discard((str(item.get('type')), str(item.get('symbol'))))
-        added = []
-        for item in message.get('add') or []:
-            if isinstance(item, dict) and isinstance(item.get('type'), str) and isinstance(item.get('symbol'), str):
-                key = (item['type'], item['symbol'])
-                feed.subscriptions.add(key)
-                added.append(key)
-        self._send_events(channel, added)
+        added = feed.subscribe(message)
+        core, book = self.broker.core, self.broker.candles
+        by_type: dict[str, list[dict[str, Any]]] = {}
+        for kind, symbol in added:
+            if kind in SUPPORTED:
+                events = snapshot(core, book, kind, symbol, feed.from_times.get(symbol))
+                by_type.setdefault(kind, []).extend(events)
+        self._send_by_type(feed, by_type)
 
     # --- data ----------------------------------------------------------------------------------------------
     def quote_changed(self, symbol: str) -> None:
-        """Send updates for every subscription to the symbol."""
+        """Send updates for every subscription to the symbol (candles of it included)."""
         if not self.authorized:
             return
-        instrument = self.broker.core.state.registry.get(symbol)
+        core, book = self.broker.core, self.broker.candles
+        instrument = core.state.registry.get(symbol)
         if instrument is None:
             return
+        book.observe(symbol)  # the book may hear of this change after us: the live candle must include it
         streamer = instrument.streamer_symbol
-        for channel, feed in self.channels.items():
-            wanted = [(kind, s) for kind, s in feed.subscriptions if s == streamer and kind != 'Profile']
-            self._send_events(channel, sorted(wanted))
+        for feed in self.channels.values():
+            by_type: dict[str, list[dict[str, Any]]] = {}
+            for kind, subscribed in sorted(feed.subscriptions):
+                if kind == 'Candle':
+                    if candle_base(subscribed) == streamer:
+                        by_type.setdefault(kind, []).extend(candle_update(core, book, subscribed))
+                elif subscribed == streamer and kind != 'Profile' and kind in SUPPORTED:
+                    by_type.setdefault(kind, []).extend(ticker_events(core, kind, streamer))
+            self._send_by_type(feed, by_type)
 
-    def _send_events(self, channel: int, keys: list[tuple[str, str]]) -> None:
-        feed = self.channels[channel]
-        core = self.broker.core
-        by_type: dict[str, list[dict[str, Any]]] = {}
-        for kind, streamer in keys:
-            if kind not in SUPPORTED:
-                continue
-            instrument = core.state.registry.from_streamer(streamer)
-            quote = core.state.quotes.get(instrument.symbol) if instrument is not None else None
-            if instrument is None or quote is None:
-                continue
-            by_type.setdefault(kind, []).append(event_fields(kind, streamer, instrument, quote, core.now()))
+    def _send_by_type(self, feed: FeedChannel, by_type: dict[str, list[dict[str, Any]]]) -> None:
         for kind, events in by_type.items():
-            if feed.data_format == 'FULL':
-                data: list[Any] = [
-                    {name: event.get(name, 'NaN') for name in self._type_fields(feed, kind)} for event in events
-                ]
-            else:
-                names = self._type_fields(feed, kind)
-                data = [kind, [value for event in events for value in row(names, event)]]
-            self.send({'type': 'FEED_DATA', 'channel': channel, 'data': data})
-
-    def _fields(self, feed: Channel) -> dict[str, list[str]]:
-        return {kind: self._type_fields(feed, kind) for kind in feed.fields}
-
-    @staticmethod
-    def _type_fields(feed: Channel, kind: str) -> list[str]:
-        return feed.fields.get(kind) or DEFAULT_FIELDS.get(kind, ['eventType', 'eventSymbol', 'eventTime'])
+            for message in feed.messages(kind, events):
+                self.send(message)
 
     # --- errors and timers ---------------------------------------------------------------------------------
     def _error(self, error: str, text: str) -> None:

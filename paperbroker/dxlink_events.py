@@ -1,7 +1,8 @@
-"""dxFeed event fields (Quote, Trade, Summary, Profile) built from a quote, by field name.
+"""dxFeed event fields (Quote, Trade, Summary, Profile, Greeks, Candle) built from the broker's state, by name.
 
 A DXLink client names the fields it wants (``acceptEventFields``); rows are built in exactly that order and
-fields this feed does not know are sent as ``"NaN"``.
+fields this feed does not know are sent as ``"NaN"``. A client that names none gets the default field sets of
+:mod:`paperbroker.dxlink_fields`, announced in a ``FEED_CONFIG`` before the first row.
 """
 
 from __future__ import annotations
@@ -10,83 +11,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from paperbroker.candle_book import Candle
 from paperbroker.clock import epoch_ms, ny_date
+from paperbroker.dxlink_greeks import Greeks
 from paperbroker.instruments import Equity, Instrument
 from paperbroker.model import Quote
 
-SUPPORTED = ('Quote', 'Trade', 'Summary', 'Profile')
-DEFAULT_FIELDS: dict[str, list[str]] = {
-    'Quote': [
-        'eventType',
-        'eventSymbol',
-        'eventTime',
-        'sequence',
-        'timeNanoPart',
-        'bidTime',
-        'bidExchangeCode',
-        'bidPrice',
-        'bidSize',
-        'askTime',
-        'askExchangeCode',
-        'askPrice',
-        'askSize',
-    ],
-    'Trade': [
-        'eventType',
-        'eventSymbol',
-        'eventTime',
-        'time',
-        'timeNanoPart',
-        'sequence',
-        'exchangeCode',
-        'dayId',
-        'tickDirection',
-        'extendedTradingHours',
-        'price',
-        'change',
-        'size',
-        'dayVolume',
-        'dayTurnover',
-    ],
-    'Summary': [
-        'eventType',
-        'eventSymbol',
-        'eventTime',
-        'dayId',
-        'dayOpenPrice',
-        'dayHighPrice',
-        'dayLowPrice',
-        'dayClosePrice',
-        'dayClosePriceType',
-        'prevDayId',
-        'prevDayClosePrice',
-        'prevDayClosePriceType',
-        'prevDayVolume',
-        'openInterest',
-    ],
-    'Profile': [
-        'eventType',
-        'eventSymbol',
-        'eventTime',
-        'description',
-        'shortSaleRestriction',
-        'tradingStatus',
-        'statusReason',
-        'haltStartTime',
-        'haltEndTime',
-        'highLimitPrice',
-        'lowLimitPrice',
-        'high52WeekPrice',
-        'low52WeekPrice',
-        'beta',
-        'earningsPerShare',
-        'dividendFrequency',
-        'exDividendAmount',
-        'exDividendDayId',
-        'shares',
-        'freeFloat',
-    ],
-}
 NAN = 'NaN'
 
 
@@ -179,6 +109,52 @@ def event_fields(
             }
         )
     return base
+
+
+def time_index(time_ms: int, sequence: int = 0) -> int:
+    """dxFeed's index of a time-series event: seconds << 32 | milliseconds << 22 | sequence."""
+    return (time_ms // 1000) << 32 | (time_ms % 1000) << 22 | sequence
+
+
+def greeks_fields(streamer_symbol: str, values: Greeks | None, now: datetime) -> dict[str, Any]:
+    """A Greeks event (every number ``"NaN"`` when the greeks cannot be computed)."""
+    stamp = epoch_ms(now)
+    event: dict[str, Any] = {
+        'eventType': 'Greeks',
+        'eventSymbol': streamer_symbol,
+        'eventTime': 0,
+        'eventFlags': 0,
+        'index': time_index(stamp),
+        'time': stamp,
+        'sequence': 0,
+    }
+    for name in ('price', 'volatility', 'delta', 'gamma', 'theta', 'rho', 'vega'):
+        number = getattr(values, name) if values is not None else None
+        event[name] = round(number, 6) if number is not None else NAN
+    return event
+
+
+def candle_fields(candle_symbol: str, candle: Candle | None, flags: int) -> dict[str, Any]:
+    """A Candle event; ``candle=None`` is the empty-snapshot marker (flags say so, prices are ``"NaN"``)."""
+    event: dict[str, Any] = {
+        'eventType': 'Candle',
+        'eventSymbol': candle_symbol,
+        'eventTime': 0,
+        'eventFlags': flags,
+        'index': time_index(candle.time) if candle else 0,
+        'time': candle.time if candle else 0,
+        'sequence': 0,
+        'count': candle.count if candle else 0,
+        'volume': NAN,
+        'bidVolume': NAN,
+        'askVolume': NAN,
+        'impVolatility': NAN,
+        'openInterest': NAN,
+    }
+    for name in ('open', 'high', 'low', 'close', 'vwap'):
+        event[name] = getattr(candle, name) if candle else NAN
+    event['VWAP'] = event['vwap']  # dxFeed's schema spells it VWAP; clients ask for either
+    return event
 
 
 def row(fields: list[str], values: dict[str, Any]) -> list[Any]:

@@ -20,6 +20,7 @@ from paperbroker.broker import Broker
 from paperbroker.middleware import QuietDrops
 from paperbroker.tastyware import NOTIFICATIONS_PATH, PREFIX
 from paperbroker.tastyware.state import TastywareSettings
+from paperbroker.ws_protocol import SilenceableWebSocketProtocol
 
 START_TIMEOUT_SECONDS = 10.0
 
@@ -97,7 +98,7 @@ class PaperBroker:
         config = uvicorn.Config(
             create_app(self.broker),
             http='h11',
-            ws='websockets-sansio',
+            ws=SilenceableWebSocketProtocol,  # websockets-sansio, plus a real "silent socket" fault
             lifespan='on',
             log_config=None,
             log_level='warning',

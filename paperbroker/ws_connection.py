@@ -2,7 +2,10 @@
 
 * ``drop``: the TCP connection is closed without a close frame (the client sees an abnormal closure, 1006).
 * ``close``: a close frame with a code and reason (DXLink's 1012 "Reconnection is required").
-* ``silent``: the socket stays open but the server sends nothing more and ignores what it receives.
+* ``silent``: the socket stays open but the server sends nothing more, ignores what it receives and no longer
+  answers websocket pings (a half-open connection; see :mod:`paperbroker.ws_protocol`).
+
+Subclasses may set ``max_message_bytes``: a longer client message closes the socket with 1009 (message too big).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from uvicorn.protocols.utils import ClientDisconnected
+
+from paperbroker.ws_protocol import SILENCE_EXTENSION
 
 if TYPE_CHECKING:
     from paperbroker.broker import Broker
@@ -31,6 +36,7 @@ class WsConnection:
     """Base class: subclasses implement ``handle(message)`` and ``kind``."""
 
     kind = 'websocket'
+    max_message_bytes: int | None = None
 
     def __init__(self, websocket: WebSocket, broker: Broker) -> None:
         self.websocket = websocket
@@ -76,6 +82,9 @@ class WsConnection:
             self.drop()
         elif fault.endswith('_silent'):
             self.silent = True
+            silence = self.websocket.scope.get('extensions', {}).get(SILENCE_EXTENSION)
+            if callable(silence):
+                silence()
         elif fault == 'dxlink_1012':
             self.close(1012, 'Reconnection is required')
         return True
@@ -104,6 +113,9 @@ class WsConnection:
             while True:
                 text = await self.websocket.receive_text()
                 if self.silent or self.closed:
+                    continue
+                if self.max_message_bytes is not None and len(text) > self.max_message_bytes:
+                    self.close(1009, f'Message too big: {len(text)} > {self.max_message_bytes} characters')
                     continue
                 try:
                     message = json.loads(text)

@@ -223,13 +223,7 @@ def test_dxlink_flow_snapshot_then_updates_in_the_requested_field_order(
 ) -> None:
     _authorize(dxlink, quote_token)
     config = _feed(dxlink)
-    assert config == {
-        'type': 'FEED_CONFIG',
-        'channel': 7,
-        'dataFormat': 'COMPACT',
-        'aggregationPeriod': 0.1,
-        'eventFields': {'Quote': QUOTE_FIELDS},
-    }
+    assert config == {'type': 'FEED_CONFIG', 'channel': 7, 'dataFormat': 'COMPACT', 'aggregationPeriod': 0.1}
 
     _send(
         dxlink,
@@ -239,6 +233,7 @@ def test_dxlink_flow_snapshot_then_updates_in_the_requested_field_order(
             'add': [{'symbol': 'AAPL', 'type': 'Quote'}, {'symbol': '/ESZ26:XCME', 'type': 'Quote'}],
         },
     )
+    announced = _recv(dxlink)
     snapshot = _recv(dxlink)
     paper_broker.admin.set_quote('AAPL', bid='191.00', ask='191.05')
     update = _recv(dxlink)
@@ -251,6 +246,13 @@ def test_dxlink_flow_snapshot_then_updates_in_the_requested_field_order(
             ['Quote', 'AAPL', 190.2, 190.24, 100.0, 'NaN', 'Quote', '/ESZ26:XCME', 6050.0, 6050.25, 100.0, 'NaN'],
         ],
     }
+    assert announced == {
+        'type': 'FEED_CONFIG',
+        'channel': 7,
+        'dataFormat': 'COMPACT',
+        'aggregationPeriod': 0.1,
+        'eventFields': {'Quote': QUOTE_FIELDS},
+    }
     assert update['data'] == ['Quote', ['Quote', 'AAPL', 191.0, 191.05, 100.0, 'NaN']]
 
 
@@ -260,6 +262,7 @@ def test_dxlink_full_format_sends_objects(dxlink: ClientConnection, quote_token:
 
     _send(dxlink, {'type': 'FEED_SUBSCRIPTION', 'channel': 7, 'add': [{'symbol': '.AAPL261218C200', 'type': 'Quote'}]})
 
+    assert _recv(dxlink)['eventFields'] == {'Quote': QUOTE_FIELDS}
     data = _recv(dxlink)['data']
     assert data == [
         {
@@ -356,7 +359,7 @@ def test_silent_dxlink_sends_nothing_more(
     _authorize(dxlink, quote_token)
     _feed(dxlink)
     _send(dxlink, {'type': 'FEED_SUBSCRIPTION', 'channel': 7, 'add': [{'symbol': 'AAPL', 'type': 'Quote'}]})
-    _recv(dxlink)
+    _recv(dxlink), _recv(dxlink)
 
     paper_broker.admin.fault('dxlink_silent')
     paper_broker.admin.set_quote('AAPL', bid='150.00', ask='150.05')
