@@ -1,34 +1,51 @@
-# tastyguard — the usual targets. `make demo` and `make test` work on a fresh machine: they install
-# uv (pinned) and every dependency from the lock file first.
+# tastyguard — the usual targets. `make demo` and `make test` work on a fresh machine: they find or install uv
+# (scripts/uv says how) and then exactly the locked dependencies each one needs.
 .ONESHELL:
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-UV_VERSION := 0.13.9
-# Lambda runs Python 3.13: use it when pyenv has it, else whatever python3 is.
-PYTHON ?= $(or $(shell ls -d $$HOME/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | sort -V | tail -1),$(shell command -v python3))
-UV := python3 -m uv
-RUN := $(UV) run --frozen --all-extras
+# Python 3.13 (what Lambda runs): a pyenv 3.13 when there is one, else uv finds or downloads a 3.13.
+PYTHON ?= $(or $(shell ls -d $$HOME/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | sort -V | tail -1),3.13)
+UV := scripts/uv
+# After an explicit sync: run inside .venv without syncing the default groups again.
+RUN := $(UV) run --frozen --no-sync
 export UV_PYTHON := $(PYTHON)
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := 1
 
-.PHONY: help setup demo test unit integration lint format typecheck bench layer synth deploy clean
+# What each target installs (--inexact: a smaller sync never removes what a bigger one installed).
+SYNC := $(UV) sync --frozen --inexact --quiet
+CLI_DEPS := --no-default-groups --extra cli
+INFRA_DEPS := --no-default-groups --extra cli --group infra
+ALL_DEPS := --all-extras --all-groups
 
-# The CDK CLI is pinned in package.json (npm's `latest` is 3.x); pass extra flags with CDK_ARGS='-c config=prod.yaml'.
+.PHONY: help setup setup-cli setup-infra demo test unit integration lint format typecheck bench layer \
+	synth bootstrap deploy node-check clean
+
+# The CDK CLI is pinned in package.json (npm's `latest` is 3.x). The config to synthesize or deploy:
+# CONFIG=path (default tastyguard.yaml); extra CDK flags: CDK_ARGS='-c reserved_concurrency=false'.
 CDK := npx --no-install cdk
+CONFIG ?= tastyguard.yaml
 CDK_ARGS ?=
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-setup:  ## install uv and every dependency from the lock file
-	python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check 'uv==$(UV_VERSION)'
-	$(UV) sync --frozen --all-extras --quiet
+setup:  ## install uv and every dependency (runtime, CLI, development tools, CDK) from the lock file
+	$(SYNC) $(ALL_DEPS)
+	touch .venv/.tastyguard-cli
 
-demo: setup  ## run the demo: paper broker + embedded AWS, no account needed
-	$(RUN) tastyguard demo
+setup-cli:  ## install only what the CLI and the demo run (no development or CDK tools)
+	$(SYNC) $(CLI_DEPS)
+	touch .venv/.tastyguard-cli
+
+setup-infra:  ## install what synth and deploy run (the CLI's dependencies plus the CDK)
+	$(SYNC) $(INFRA_DEPS)
+	touch .venv/.tastyguard-cli
+
+demo: setup-cli  ## run the demo: paper broker + embedded AWS, no account needed
+	./tastyguard demo
 
 test: setup lint typecheck  ## lint, type-check and run every test
 	$(RUN) pytest
@@ -59,11 +76,25 @@ layer: setup  ## export the pinned dependency-layer requirements from the lock f
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-synth: setup node_modules/.package-lock.json  ## synthesize the CDK app into cdk.out (no AWS account, no Docker)
-	$(RUN) $(CDK) synth --no-notices --quiet $(CDK_ARGS)
+# jsii (the CDK's bridge to Node) prints a large banner on every synth for a Node past its end of life: say it
+# once, in one line, and silence the banner for that major version only.
+node-check:
+	@major="$$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)" || { echo "tastyguard: synth and deploy need Node 22 or newer (https://nodejs.org); none found" >&2; exit 1; }
+	if (( major < 22 )); then echo "tastyguard: note: Node $$major is past its end of life; use Node 22 or newer (synth still runs)" >&2; fi
 
-deploy: setup node_modules/.package-lock.json  ## deploy the stack into your AWS account (needs credentials)
-	$(RUN) $(CDK) deploy --no-notices $(CDK_ARGS)
+CDK_ENV = JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="$$(node -p 'process.versions.node.split(".")[0]')"
+
+synth: setup-infra node_modules/.package-lock.json node-check  ## synthesize CONFIG into cdk.out (no AWS account, no Docker)
+	$(RUN) tastyguard config check --quiet $(CONFIG)
+	$(CDK_ENV) $(RUN) $(CDK) synth --no-notices --quiet -c config=$(CONFIG) $(CDK_ARGS)
+
+bootstrap: setup-infra node_modules/.package-lock.json node-check  ## once per AWS account and region: cdk bootstrap (needs AWS credentials)
+	$(RUN) tastyguard config check --quiet $(CONFIG)
+	$(CDK_ENV) $(RUN) $(CDK) bootstrap --no-notices -c config=$(CONFIG) $(CDK_ARGS)
+
+deploy: setup-infra node_modules/.package-lock.json node-check  ## deploy CONFIG into your AWS account (needs AWS credentials)
+	$(RUN) tastyguard config check --deploy --quiet $(CONFIG)
+	$(CDK_ENV) $(RUN) $(CDK) deploy --no-notices -c config=$(CONFIG) $(CDK_ARGS)
 
 clean:  ## remove build output and caches
 	rm -rf cdk.out .build .mypy_cache .ruff_cache .hypothesis
