@@ -22,7 +22,7 @@ from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.invocation import JobInvocation, JobName
 from tastyguard.jobs.notices import build_notice, decide, shadow_candidates
 from tastyguard.jobs.outcome import Outcome
-from tastyguard.jobs.results import AccountRunResult
+from tastyguard.jobs.results import AccountRunResult, AlertView
 from tastyguard.notify.dedupe import AlertCandidate
 from tastyguard.notify.notice import Notice, NoticeSection
 from tastyguard.store.lease import AccountLease, LeaseUnavailableError
@@ -174,6 +174,11 @@ def _run_account(
         unprotected=outcome.unprotected,
         money_at_risk=outcome.money_at_risk,
         actions=outcome.actions,
+        alerts=[
+            AlertView(kind=a.kind, severity=a.severity.value, message=a.message, symbol=a.symbol)
+            for a in [*outcome.alerts, *([global_alert] if global_alert else [])]
+        ],
+        digest=outcome.notice if outcome.notice is not None and outcome.notice.kind == 'digest' else None,
         errors=errors,
         notes=outcome.notes,
         events=outcome.events,
@@ -188,7 +193,8 @@ def _run_account(
                 'status': status,
                 'summary': {
                     'positions': result.positions, 'protected': result.protected,
-                    'unprotected': result.unprotected, 'money_at_risk': str(result.money_at_risk),
+                    'unprotected': result.unprotected,
+                    'money_at_risk': None if result.money_at_risk is None else str(result.money_at_risk),
                     'api_calls': result.api_calls,
                     'events': outcome.events[:50],
                 },
@@ -223,7 +229,7 @@ def _announce(
             if decided.send or decided.reminders:
                 _publish(ctx, _reauthorize_notice(ctx, global_alert, result))
             return
-        if outcome.notice is not None:
+        if outcome.notice is not None and outcome.publish_notice:
             _publish(ctx, outcome.notice)
         candidates = [*outcome.alerts, *shadow_candidates(result.account, result.actions)]
         # A completed run resolves the kinds it owns (plus a broker outage that is over); an incomplete one nothing.
