@@ -101,3 +101,20 @@ def test_a_rejected_and_an_unconfirmed_write_of_one_stop_are_two_alerts() -> Non
     alerts = list(_write_alerts(ACCOUNT, rows, gate))
     assert len({alert.dedupe_key for alert in alerts}) == 2
     assert all('ambiguous' not in alert.message for alert in alerts)  # the outcome in words: "unconfirmed"
+
+
+def test_an_account_the_broker_does_not_know_is_one_critical_configuration_message(
+    paper_broker: Any, aws: None
+) -> None:
+    # Given a configured account number the broker has never heard of
+    harness = make_harness(paper_broker, accounts=[{'account_number': '5WT99999'}])
+    # When two runs happen
+    [first] = harness.run(JobName.ENSURE_STOPS)
+    [second] = harness.run(JobName.ENSURE_STOPS)
+    # Then each run fails as a configuration error (not "the broker is unavailable, next run retries") ...
+    for result in (first, second):
+        assert result.status == 'failed'
+        assert 'does not know account 5WT99999' in result.errors[0] and 'accounts[].account_number' in result.errors[0]
+    # ... and a person hears about it once, as critical
+    told = _mentions(harness.notifier.sent, 'does not know account 5WT99999')
+    assert len(told) == 1 and told[0].severity is Severity.CRITICAL

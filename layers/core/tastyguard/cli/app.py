@@ -6,6 +6,8 @@ it runs, so ``tastyguard --help`` stays fast). Adding a command: a module here p
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from tastyguard import __version__
@@ -28,7 +30,8 @@ app = typer.Typer(
     name='tastyguard',
     help='Keeps every tastytrade position protected by a correct broker-side stop.',
     no_args_is_help=True,
-    epilog='Exit status: 0 done, 1 could not do it, 2 a wrong option or name, 3 critical alerts present (plan, run, '
+    epilog='tastyguard --version prints the version. Exit status: 0 done,'
+    ' 1 could not do it, 2 a wrong option or name, 3 critical alerts present (plan, run, '
     'status). In a clone, run it as ./tastyguard.',
     rich_markup_mode=None,  # plain help: `tastyguard --help` must not pay for importing rich
     pretty_exceptions_show_locals=False,  # locals may hold secrets
@@ -46,23 +49,15 @@ app.add_typer(kill_switch_cmd.app, name='kill-switch')
 app.add_typer(breaker_cmd.app, name='breaker')
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f'tastyguard {__version__}')
-        raise typer.Exit
-
-
 @app.callback()
-def _root(
-    version: bool = typer.Option(False, '--version', callback=_version, is_eager=True, help='Show the version.'),
-) -> None:
-    """Keeps every tastytrade position protected by a correct broker-side stop.
-
-    Exit status: 0 done, 1 could not do it, 2 a wrong option or name, 3 critical alerts present (plan, run,
-    status).
-    """
+def _root() -> None:
+    """Keeps every tastytrade position protected by a correct broker-side stop."""
 
 
 def main() -> None:
-    """Run the CLI."""
+    """Run the CLI. ``--version`` is answered here: a root option would cost every command a parameter
+    coercion (typer builds it with pydantic) before the command's own ``--help`` could answer."""
+    if sys.argv[1:] in (['--version'], ['-V']):
+        sys.stdout.write(f'tastyguard {__version__}\n')
+        return
     app()

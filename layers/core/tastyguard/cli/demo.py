@@ -29,13 +29,14 @@ from tastyguard.store.table import StateTable
 STEPS = 7
 WORKING = ('Live', 'Received', 'Routed', 'Contingent')
 NEXT_STEPS = """\
-  ./tastyguard paper serve        # a paper broker; prints its api_url and credentials
-  export TASTYTRADE_CLIENT_SECRET=<client_secret> TASTYTRADE_REFRESH_TOKEN=<refresh_token>
-  ./tastyguard plan --api-url <api_url>
-  ./tastyguard run ensure-stops --mode live --api-url <api_url>
-  ./tastyguard status --api-url <api_url>
+  ./tastyguard paper serve --port 8650 --client-secret paper-secret --refresh-token paper-token &
+  export TASTYGUARD_API_URL=http://127.0.0.1:8650
+  export TASTYTRADE_CLIENT_SECRET=paper-secret TASTYTRADE_REFRESH_TOKEN=paper-token
+  ./tastyguard plan                         # what it would do; sends and writes nothing
+  ./tastyguard run ensure-stops --mode live # place the stops at the paper broker
+  ./tastyguard status                       # every position, its stops and coverage
   ./tastyguard config check tastyguard.example.yaml
-  docs/deploy.md                  # your own AWS account, step by step"""
+  docs/deploy.md                            # your own AWS account, step by step"""
 
 
 def _order_text(order: dict[str, Any]) -> str:

@@ -32,8 +32,10 @@ def _persistent(store: str | None, what: str) -> Any:
     return choice
 
 
-def _say_store(session: StoreSession, as_json: bool) -> None:
-    typer.secho(session.describe(), dim=True, err=as_json)
+def _say_store(session: StoreSession, as_json: bool = False) -> None:
+    """Which store (on stderr: stdout is the answer, for people and scripts alike)."""
+    del as_json
+    typer.secho(session.describe(), dim=True, err=True)
 
 
 def store_init(store: str | None) -> None:
@@ -58,7 +60,6 @@ def token_reset(environment: str, store: str | None) -> None:
     with open_store(choice) as session:
         _say_store(session, False)
         cache = session.token_cache(environment)
-        assert cache is not None
         trip = cache.breaker()
         cache.reset_breaker()
         if trip is None:

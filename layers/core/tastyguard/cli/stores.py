@@ -157,10 +157,9 @@ class StoreSession:
             return None
         return f'arn:{self.partition}:sns:{self.region}:{self.account_id}:{TOPIC_NAME}'
 
-    def token_cache(self, environment: str) -> TokenCache | None:
-        """The stack's shared access-token cache (it honours the re-authorization breaker); None elsewhere."""
-        if self.kind is not StoreKind.STACK:
-            return None
+    def token_cache(self, environment: str) -> TokenCache:
+        """This store's shared access-token cache: the one the stack's jobs use, with its re-authorization breaker
+        (a command never logs in while the breaker is open, and a refused grant trips it for the jobs too)."""
         from tastyguard.store.tokens import AwsTokenCache  # noqa: PLC0415
 
         return AwsTokenCache(self.state, self.client('secretsmanager'), secret_id=TOKEN_SECRET, environment=environment)
@@ -253,7 +252,11 @@ def _complete_endpoint_settings(choice: StoreChoice) -> None:
     session = boto3.Session()
     if session.region_name is None:
         os.environ['AWS_DEFAULT_REGION'] = EMBEDDED_REGION
-    if session.get_credentials() is None:
+    configured = any(key in os.environ for key in ('AWS_ACCESS_KEY_ID', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE'))
+    if _is_loopback(choice.value) and not configured:
+        # Do not search for credentials (that would ask the EC2 metadata service): a local endpoint takes any
+        os.environ |= {'AWS_ACCESS_KEY_ID': 'local', 'AWS_SECRET_ACCESS_KEY': 'local'}
+    elif session.get_credentials() is None:
         if not _is_loopback(choice.value):
             raise CliError(
                 f'no AWS credentials for the endpoint {choice.value}: set AWS_ACCESS_KEY_ID and '

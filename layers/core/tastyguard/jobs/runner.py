@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from tastyguard import calendar
-from tastyguard.broker.errors import BrokerError, ReauthorizationRequired
+from tastyguard.broker.errors import BrokerError, NotFoundError, PermissionDeniedError, ReauthorizationRequired
 from tastyguard.config.models import Severity
 from tastyguard.credentials import CredentialsError
 from tastyguard.jobs.context import JobContext
@@ -34,6 +34,7 @@ AccountJob = Callable[[JobContext, JobInvocation, str, str, Outcome], Outcome]
 """A job on one account: fills (and returns) the outcome it is given, so a crash keeps what was done."""
 GLOBAL_ACCOUNT = 'GLOBAL'
 REAUTHORIZE_KIND = 'reauthorize'
+CONFIGURATION_KIND = 'configuration'
 
 
 class JobFailedError(RuntimeError):
@@ -153,11 +154,7 @@ def _run_account(
             f'{REAUTHORIZE_KIND}:{ctx.environment}:credentials', REAUTHORIZE_KIND, Severity.CRITICAL, errors[0], None
         )
     except BrokerError as error:
-        status = RunStatus.SKIPPED
-        errors = [f'a broker read failed, so nothing was changed this cycle: {error}']
-        outcome.alerts.append(
-            AlertCandidate(f'broker_unavailable:{account}', 'broker_unavailable', Severity.WARNING, errors[0], None)
-        )
+        status, errors = _broker_failure(error, account, outcome)
     except Exception as error:  # an unexpected bug: record it, finish the other accounts, then fail loudly
         logger.exception('%s failed on %s', invocation.job, account)
         status, errors = RunStatus.FAILED, [f'unexpected error: {type(error).__name__}: {error}']
@@ -211,6 +208,29 @@ def _run_account(
     return result
 
 
+def _broker_failure(error: BrokerError, account: str, outcome: Outcome) -> tuple[RunStatus, list[str]]:
+    """A broker error of one account: a wrong account number is a configuration error, the rest an outage."""
+    if _unknown_account(error, account):
+        text = (
+            f'{CONFIGURATION_KIND}: tastytrade does not know account {account} for this grant (HTTP {error.status}); '
+            'fix accounts[].account_number in the configuration or set enabled: false for it, then redeploy'
+        )
+        outcome.alerts.append(
+            AlertCandidate(f'{CONFIGURATION_KIND}:{account}', CONFIGURATION_KIND, Severity.CRITICAL, text)
+        )
+        return RunStatus.FAILED, [text]
+    text = f'a broker read failed, so nothing was changed this cycle: {error}'
+    outcome.alerts.append(AlertCandidate(f'broker_unavailable:{account}', 'broker_unavailable', Severity.WARNING, text))
+    return RunStatus.SKIPPED, [text]
+
+
+def _unknown_account(error: BrokerError, account: str) -> bool:
+    """A 403/404 on the account's own path: the configured account is not this grant's (a configuration error)."""
+    return isinstance(error, NotFoundError | PermissionDeniedError) and (error.path or '').startswith(
+        f'/accounts/{account}/'
+    )
+
+
 def _calls(ctx: JobContext) -> int:
     return int(str(ctx.broker.stats.snapshot()['total_calls']))
 
@@ -232,8 +252,9 @@ def _announce(
         if outcome.notice is not None and outcome.publish_notice:
             _publish(ctx, outcome.notice)
         candidates = [*outcome.alerts, *shadow_candidates(result.account, result.actions)]
-        # A completed run resolves the kinds it owns (plus a broker outage that is over); an incomplete one nothing.
-        owned = scope_kinds | {'broker_unavailable'} if scope_kinds else frozenset()
+        # A completed run resolves the kinds it owns (plus a broker outage or an account problem that is over); an
+        # incomplete one nothing.
+        owned = scope_kinds | {'broker_unavailable', CONFIGURATION_KIND} if scope_kinds else frozenset()
         decided = decide(ctx, result.account, candidates, owned)
         notice = build_notice(ctx, result, decided, outcome.events)
         if notice is not None:
