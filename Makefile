@@ -5,8 +5,10 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-# Python 3.13 (what Lambda runs): a pyenv 3.13 when there is one, else uv finds or downloads a 3.13.
-PYTHON ?= $(or $(shell ls -d $$HOME/.pyenv/versions/3.13*/bin/python3.13 2>/dev/null | sort -V | tail -1),3.13)
+# The Python version is in .python-version (3.13, what Lambda runs): a pyenv one when there is one, else uv finds
+# or downloads it. Node (synth and deploy only): package.json "engines".
+PYTHON_VERSION := $(shell cat .python-version)
+PYTHON ?= $(or $(shell ls -d $$HOME/.pyenv/versions/$(PYTHON_VERSION)*/bin/python$(PYTHON_VERSION) 2>/dev/null | sort -V | tail -1),$(PYTHON_VERSION))
 UV := scripts/uv
 # After an explicit sync: run inside .venv without syncing the default groups again.
 RUN := $(UV) run --frozen --no-sync
