@@ -143,7 +143,8 @@ def _run_account(
     except ReauthorizationRequired as error:
         status = RunStatus.FAILED
         errors = [f'{REAUTHORIZE_KIND}: {error}. Create a new grant at my.tastytrade.com (Manage → API → OAuth), '
-                  'store it in the broker secret, then reset the token breaker (tastyguard token reset).']  # fmt: skip
+                  'store it in the broker secret, then reset the token breaker '
+                  f'(./tastyguard token reset -e {ctx.environment} --store tastyguard).']  # fmt: skip
         global_alert = AlertCandidate(
             f'{REAUTHORIZE_KIND}:{ctx.environment}', REAUTHORIZE_KIND, Severity.CRITICAL, errors[0], None
         )
@@ -284,7 +285,8 @@ def _reauthorize_notice(ctx: JobContext, alert: AlertCandidate, result: AccountR
                     '→ Create Grant.',
                     'Store it: aws secretsmanager put-secret-value --secret-id tastyguard/broker '
                     '--secret-string \'{"client_secret": "...", "refresh_token": "..."}\'',
-                    'Resume: tastyguard token reset (closes the token breaker).',
+                    f'Resume: ./tastyguard token reset -e {ctx.environment} --store tastyguard (closes the token '
+                    'breaker).',
                 ],
             ),
             NoticeSection(title='Details', lines=[alert.message]),
