@@ -236,6 +236,8 @@ def emit(outcome: Outcome, *, as_json: bool) -> int:
         console.print(f'[dim]note:[/] {note}')
     if outcome.sent and outcome.messages:
         console.print(f"[dim]{len(outcome.messages)} message(s) sent to the stack's notification topic[/]")
+    elif outcome.messages and outcome.command == 'run':
+        console.print('[dim]the messages above were printed, not sent (only the deployed stack sends them)[/]')
     if outcome.exit_code == exit_codes.CRITICAL:
         console.print('[bold red]critical alerts present[/] (exit status 3): a person has to act')
     return outcome.exit_code
