@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 from click.testing import Result
 from typer.testing import CliRunner
@@ -89,9 +90,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def moto_endpoint() -> Iterator[MotoEndpoint]:
-    """A local AWS endpoint: moto's server in its own process (as `moto_server` users run it) on a free port.
+@pytest.fixture(scope='session')
+def moto_server() -> Iterator[MotoEndpoint]:
+    """moto's server in its own process (as `moto_server` users run it) on a free loopback port.
 
     Its own process, because an in-process server shares moto's state with the embedded store (`mock_aws`).
     """
@@ -101,9 +102,8 @@ def moto_endpoint() -> Iterator[MotoEndpoint]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f'http://127.0.0.1:{port}'
     try:
-        for _ in range(200):
+        for _ in range(400):
             try:
                 with socket.create_connection(('127.0.0.1', port), timeout=0.2):
                     break
@@ -111,10 +111,17 @@ def moto_endpoint() -> Iterator[MotoEndpoint]:
                 if server.poll() is not None:
                     raise RuntimeError('moto_server did not start') from None
                 threading.Event().wait(0.05)
-        yield MotoEndpoint(url)
+        yield MotoEndpoint(f'http://127.0.0.1:{port}')
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.fixture
+def moto_endpoint(moto_server: MotoEndpoint) -> MotoEndpoint:
+    """A local AWS endpoint with nothing in it (the session's moto server, reset for this test)."""
+    httpx.post(f'{moto_server.url}/moto-api/reset', timeout=10).raise_for_status()
+    return moto_server
 
 
 @pytest.fixture
