@@ -72,11 +72,12 @@ def serve(
         logging.getLogger('paperbroker').info('paper broker (%s) listening on %s', scenario, broker.api_url)
         while not stop.wait(0.5):
             pass
-    finally:
         broker.stop()
+        logging.getLogger('paperbroker').info('paper broker stopped')
+    finally:
+        broker.stop()  # idempotent; also after a failed start
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        logging.getLogger('paperbroker').info('paper broker stopped')
 
 
 @app.command()
