@@ -5,9 +5,10 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-# The Python version is in .python-version (3.13, what Lambda runs): a pyenv one when there is one, else uv finds
-# or downloads it. Node (synth and deploy only): package.json "engines".
-PYTHON_VERSION := $(shell cat .python-version)
+# The project's Python (what Lambda runs; the one place it is named, docs are checked against it; not a
+# .python-version file, which would switch pyenv users' python3 in this folder): a pyenv one when there is one,
+# else uv finds or downloads it. Node (synth and deploy only): package.json "engines".
+PYTHON_VERSION := 3.13
 PYTHON ?= $(or $(shell ls -d $$HOME/.pyenv/versions/$(PYTHON_VERSION)*/bin/python$(PYTHON_VERSION) 2>/dev/null | sort -V | tail -1),$(PYTHON_VERSION))
 UV := scripts/uv
 # After an explicit sync: run inside .venv without syncing the default groups again.

@@ -17,7 +17,9 @@ JSII_SWITCH = 'JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION'
 
 
 def _python() -> str:
-    return (ROOT / '.python-version').read_text().strip()
+    match = re.search(r'^PYTHON_VERSION := (3\.\d+)$', (ROOT / 'Makefile').read_text(), re.M)
+    assert match, 'the Makefile names the project Python'
+    return match.group(1)
 
 
 def _node_major() -> str:
