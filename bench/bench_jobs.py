@@ -112,8 +112,8 @@ def _run(ctx: Any, broker: Any, job: str) -> dict[str, Any]:
         for r in broker.admin.requests()
         if r['method'] in ('POST', 'PUT', 'DELETE') and '/orders' in r['path'] and 'dry-run' not in r['path']
     )
-    positions = sum(r.positions for r in results)
-    batches = sum(math.ceil(r.positions / 100) for r in results)  # quotes are read per account
+    positions = sum(r.positions or 0 for r in results)
+    batches = sum(math.ceil((r.positions or 0) / 100) for r in results)  # quotes are read per account
     accounts = len(results)
     minimum = {
         'sync_positions': accounts,

@@ -7,7 +7,6 @@ functions asset can ship the validated config to the Lambdas.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from datetime import time
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any, Self
 from pydantic import BaseModel, ConfigDict
 
 from infra import constants as c
-from tastyguard.config import TastyguardConfig, config_to_json, load_config
+from tastyguard.config import ConfigError, Problem, TastyguardConfig, config_to_json, load_config
 
 _FALSE_WORDS = frozenset({'false', '0', 'no', 'off'})
 
@@ -76,11 +75,17 @@ class StackSettings(BaseModel):
 
 
 def resolve_config_path(requested: str | None, root: Path = c.PROJECT_ROOT) -> Path:
-    """The config file to deploy.
+    """The config file to synthesize or deploy.
 
-    An explicit ``-c config=<path>`` must exist. Without one, ``tastyguard.yaml`` is used, and on a fresh
-    clone (no ``tastyguard.yaml`` yet) the commented example, with a warning, so ``cdk synth`` works at once.
-    Relative paths are relative to the project root (where ``cdk.json`` is).
+    An explicit ``-c config=<path>`` must exist. Without one, ``tastyguard.yaml``. There is no fallback to the
+    example: its accounts are made up and its environment is production, so synthesizing it by accident would
+    end in deploying it. To synthesize the example on purpose: ``-c config=tastyguard.example.yaml``. Relative
+    paths are relative to the project root (where ``cdk.json`` is).
+
+    Raises
+    ------
+    ConfigError
+        When the file does not exist, saying what to create or pass.
     """
     if requested:
         path = Path(requested)
@@ -88,13 +93,17 @@ def resolve_config_path(requested: str | None, root: Path = c.PROJECT_ROOT) -> P
     default = root / c.DEFAULT_CONFIG_FILE
     if default.exists():
         return default
-    example = root / c.EXAMPLE_CONFIG_FILE
-    print(  # noqa: T201 - a synth-time warning for the person running cdk
-        f'WARNING: {c.DEFAULT_CONFIG_FILE} not found; synthesizing with {c.EXAMPLE_CONFIG_FILE}. '
-        f'Copy it to {c.DEFAULT_CONFIG_FILE} and edit it before you deploy.',
-        file=sys.stderr,
+    raise ConfigError(
+        str(default),
+        [
+            Problem(
+                '',
+                f'{c.DEFAULT_CONFIG_FILE} does not exist: copy {c.EXAMPLE_CONFIG_FILE} to {c.DEFAULT_CONFIG_FILE} and '
+                f'edit it (docs/deploy.md), or synthesize the example on purpose with '
+                f'-c config={c.EXAMPLE_CONFIG_FILE}',
+            )
+        ],
     )
-    return example
 
 
 def context_flag(value: Any, *, default: bool) -> bool:

@@ -76,10 +76,6 @@ def _record_metrics(job: JobName, results: list[AccountRunResult]) -> None:
         'RunsCompleted': (statuses['ok'], MetricUnit.Count),
         'RunsSkipped': (statuses['skipped'], MetricUnit.Count),
         'RunsFailed': (statuses['failed'], MetricUnit.Count),
-        'Positions': (sum(r.positions for r in results), MetricUnit.Count),
-        'PositionsProtected': (sum(r.protected for r in results), MetricUnit.Count),
-        'PositionsUnprotected': (sum(r.unprotected for r in results), MetricUnit.Count),
-        'MoneyAtRisk': (float(sum((r.money_at_risk for r in results), Decimal(0))), MetricUnit.NoUnit),
         'OrdersPlaced': (actions['place', 'placed'], MetricUnit.Count),
         'OrdersReplaced': (actions['replace', 'replaced'], MetricUnit.Count),
         'OrdersCancelled': (actions['cancel', 'cancelled'], MetricUnit.Count),
@@ -93,6 +89,14 @@ def _record_metrics(job: JobName, results: list[AccountRunResult]) -> None:
         'RateLimited': (sum(r.rate_limited for r in results), MetricUnit.Count),
         'RunDuration': (sum(r.duration_ms for r in results), MetricUnit.Milliseconds),
     }  # fmt: skip
+    # Coverage only from runs that established it: a skipped run's unknown is not a reassuring zero.
+    counted = [r for r in results if r.positions is not None and r.protected is not None and r.unprotected is not None]
+    if counted:
+        values['Positions'] = (sum(r.positions or 0 for r in counted), MetricUnit.Count)
+        values['PositionsProtected'] = (sum(r.protected or 0 for r in counted), MetricUnit.Count)
+        values['PositionsUnprotected'] = (sum(r.unprotected or 0 for r in counted), MetricUnit.Count)
+        at_risk = sum((r.money_at_risk or Decimal(0) for r in counted), Decimal(0))
+        values['MoneyAtRisk'] = (float(at_risk), MetricUnit.NoUnit)
     for name, (value, unit) in values.items():
         metrics.add_metric(name=name, unit=unit, value=value)
 

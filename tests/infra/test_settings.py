@@ -46,15 +46,15 @@ def test_tastyguard_yaml_is_the_default(tmp_path: Path) -> None:
     assert resolve_config_path(None, tmp_path) == tmp_path / c.DEFAULT_CONFIG_FILE
 
 
-def test_a_fresh_clone_falls_back_to_the_example_with_a_warning(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert resolve_config_path(None, tmp_path) == tmp_path / c.EXAMPLE_CONFIG_FILE
-    assert 'WARNING' in capsys.readouterr().err
+def test_without_a_configuration_nothing_is_synthesized(tmp_path: Path) -> None:
+    # A fresh clone has only the example (production, made-up accounts): it must never be deployed by accident
+    with pytest.raises(ConfigError) as raised:
+        resolve_config_path(None, tmp_path)
+    assert 'does not exist' in str(raised.value) and f'-c config={c.EXAMPLE_CONFIG_FILE}' in str(raised.value)
 
 
 def test_the_example_config_synthesizes_on_a_fresh_clone() -> None:
-    # Given the commented example that `cdk synth` falls back to
+    # Given the commented example, named explicitly
     settings = load_settings(context({'config': c.EXAMPLE_CONFIG_FILE}))
     # Then every job period can be scheduled
     for job in c.JOBS:

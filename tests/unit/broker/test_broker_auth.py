@@ -21,6 +21,7 @@ from tastyguard.broker import (
     ReauthorizationRequired,
     RetryPolicy,
     TokenCache,
+    TokenEndpointNotFound,
     TokenProvider,
     TokenRefreshError,
 )
@@ -315,3 +316,20 @@ def test_memory_cache_is_a_token_cache_and_keeps_the_first_trip(fake_time: FakeT
     assert not cache.try_lock('b', 10)
     cache.unlock('a')
     assert cache.try_lock('b', 10)
+
+
+@pytest.mark.parametrize('status', [404, 405])
+def test_a_missing_token_endpoint_is_a_configuration_error_naming_the_url(
+    router: respx.Router, http: httpx.Client, cache: MemoryTokenCache, fake_time: FakeTime, status: int
+) -> None:
+    # Given a base URL with no token endpoint (e.g. a paper broker's URL with /v1 appended)
+    token_route(router).mock(side_effect=None, return_value=httpx.Response(status, json={'error': {'code': 'x'}}))
+    # When a token is needed
+    with pytest.raises(TokenEndpointNotFound) as raised:
+        provider(http, cache, fake_time).token()
+    # Then it is not retried as transient, names the URL that failed, and trips nothing
+    assert token_route(router).call_count == 1
+    assert f'{SANDBOX}/oauth/token' in str(raised.value)
+    assert 'next run retries' not in str(raised.value)
+    assert fake_time.sleeps == []
+    assert cache.breaker() is None

@@ -39,6 +39,7 @@ from tastyguard.broker.errors import (
     ReauthorizationRequired,
     RequestRejectedError,
     ServerError,
+    TokenEndpointNotFound,
     TokenRefreshError,
 )
 from tastyguard.broker.models import (
@@ -224,6 +225,7 @@ __all__ = [
     'TickSize',
     'TimeInForce',
     'TokenCache',
+    'TokenEndpointNotFound',
     'TokenProvider',
     'TokenRefreshError',
     'TradingStatus',

@@ -12,6 +12,7 @@ The refresh rule, in order:
    * ``invalid_grant``, ``invalid_client``, ``unauthorized_client``, ``unsupported_grant_type``,
      ``access_denied`` -> **definitive**: trip the breaker for every process, raise
      :class:`ReauthorizationRequired` (retrying only risks tastytrade's IP block for failed logins);
+   * 404/405 -> :class:`TokenEndpointNotFound` at once: the URL is wrong (a configuration error, not retried);
    * anything else (5xx, 429, timeouts, connection errors, HTML or malformed bodies, and
      ``invalid_request`` -- the sandbox intermittently answers "User is not a TastyTrade customer" for a
      valid grant, tastyware#351) -> **transient**: a few retries with jittered backoff inside this call,
@@ -34,7 +35,7 @@ from typing import NoReturn
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from tastyguard.broker.errors import ReauthorizationRequired, TokenRefreshError
+from tastyguard.broker.errors import ReauthorizationRequired, TokenEndpointNotFound, TokenRefreshError
 from tastyguard.broker.responses import Redactor, error_fields, snippet
 from tastyguard.broker.retry import RetryBudget, RetryPolicy, parse_retry_after
 from tastyguard.broker.stats import BrokerStats
@@ -206,6 +207,11 @@ class TokenProvider:
         except httpx.TransportError as exc:
             raise _Transient(f'connection to the token endpoint failed ({type(exc).__name__})') from None
         status = response.status_code
+        if status in (404, 405):  # a wrong base URL (e.g. with /v1): a configuration error, never transient
+            url = str(self._http.base_url).rstrip('/') + TOKEN_PATH
+            raise TokenEndpointNotFound(
+                f'POST {url} answered HTTP {status}: there is no token endpoint at this URL', status=status
+            )
         if status >= 400:
             code, message, _ = error_fields(response, self._redact)
             reason = f'HTTP {status} {code or ""}: {message}'.replace('  ', ' ')

@@ -9,6 +9,7 @@ Hierarchy::
     BrokerError
     ├── AuthenticationError            401 that survived a token refresh, HTML 401, token endpoint trouble
     │   ├── TokenRefreshError          the token endpoint failed transiently (retries exhausted)
+    │   ├── TokenEndpointNotFound      404/405 from the token endpoint: the API URL is wrong (not retried)
     │   └── ReauthorizationRequired    the grant is dead (invalid_grant...): the breaker is open
     ├── PermissionDeniedError          403
     ├── NotFoundError                  404
@@ -98,6 +99,15 @@ class TokenRefreshError(AuthenticationError):
     """The token endpoint failed in a way that may be temporary; nothing was tripped, try again later."""
 
     default_hint = 'the token endpoint failed transiently; the next run retries'
+
+
+class TokenEndpointNotFound(AuthenticationError):
+    """404/405 from ``POST /oauth/token``: there is no token endpoint at this URL, so retrying cannot help."""
+
+    default_hint = (
+        "check the API URL: tastytrade's are fixed per environment; a paper broker's is the api_url its server "
+        'printed (scheme, host and port, no path such as /v1)'
+    )
 
 
 class ReauthorizationRequired(AuthenticationError):

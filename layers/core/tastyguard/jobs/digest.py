@@ -14,10 +14,18 @@ from tastyguard.jobs.ensure_stops import plan_account
 from tastyguard.jobs.invocation import JobInvocation
 from tastyguard.jobs.notices import account_label
 from tastyguard.jobs.outcome import DONE, Outcome, summarise_coverage
+from tastyguard.jobs.results import result_words
 from tastyguard.notify.notice import Notice, NoticeSection
 
 ALERT_KINDS: frozenset[str] = frozenset()
 _WRITES = ('place', 'replace', 'cancel')
+_COVERAGE_WORDS = {
+    CoverageStatus.PROTECTED: 'protected',
+    CoverageStatus.PARTIAL: 'partly protected',
+    CoverageStatus.UNPROTECTED: 'unprotected',
+    CoverageStatus.HANDS_OFF: 'hands-off',
+    CoverageStatus.ALERT_ONLY: 'alert only',
+}
 
 
 def digest(ctx: JobContext, invocation: JobInvocation, account: str, run_id: str, outcome: Outcome) -> Outcome:
@@ -45,7 +53,8 @@ def digest(ctx: JobContext, invocation: JobInvocation, account: str, run_id: str
                     done[str(row['kind'])] += 1
                 elif row.get('result') not in ('planned', 'dry_run_ok', 'would_cancel', 'deferred'):
                     failed.append(
-                        f'{row.get("symbol")}: {row.get("kind")} {row.get("result")} ({row.get("detail", "")})'
+                        f'{row.get("symbol")}: {row.get("kind")} {result_words(str(row.get("result")))}'
+                        f' ({row.get("detail", "")})'
                     )
     waiting = [
         f'[{record.severity}] {record.message}'
@@ -53,7 +62,7 @@ def digest(ctx: JobContext, invocation: JobInvocation, account: str, run_id: str
         if record.open and record.kind != 'shadow'
     ]
     coverage_lines = [
-        f'{cover.symbol}: {cover.quantity:+} — {cover.status.value}'
+        f'{cover.symbol}: {cover.quantity:+} — {_COVERAGE_WORDS.get(cover.status, cover.status.value)}'
         + (
             f', {cover.unprotected_now} without a stop ({cover.money_at_risk_now:,.2f} at risk)'
             if cover.unprotected_now and cover.status is not CoverageStatus.HANDS_OFF
@@ -81,8 +90,7 @@ def digest(ctx: JobContext, invocation: JobInvocation, account: str, run_id: str
         run_id=run_id,
         created_at=ctx.clock(),
     )
-    if not ctx.config.notifications.digest:
-        outcome.notice = None
+    outcome.publish_notice = ctx.config.notifications.digest
     return outcome
 
 

@@ -23,11 +23,12 @@ from tastyguard.jobs import mapping, ownership, tracking
 from tastyguard.jobs.changes import classify
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.executor import Executor, resolve_intents
+from tastyguard.jobs.gate import BlockCause, WriteGate
 from tastyguard.jobs.invocation import JobInvocation
 from tastyguard.jobs.outcome import Outcome, summarise_coverage
 from tastyguard.jobs.ownership import Verdict
 from tastyguard.jobs.reading import AccountRead, read_account, read_positions
-from tastyguard.jobs.results import ActionResult
+from tastyguard.jobs.results import ActionResult, result_words
 from tastyguard.notify.dedupe import AlertCandidate
 from tastyguard.store.intents import Intent
 from tastyguard.store.ledger import LedgerEntry
@@ -175,7 +176,7 @@ def ensure_stops(ctx: JobContext, invocation: JobInvocation, account: str, run_i
             ledger = ctx.stores.ledger
             ledger.save(tracking.changed_entries(executor.touched, ledger.all(account), ctx.clock()))
     outcome.alerts.extend(_alerts(plan))
-    outcome.alerts.extend(_write_alerts(account, outcome.actions, executor.gate.blocked_reason))
+    outcome.alerts.extend(_write_alerts(account, outcome.actions, executor.gate))
     if executor.gate.blocked_reason and mode is Mode.LIVE:
         outcome.notes.append(f'order writes blocked: {executor.gate.blocked_reason}')
     positions, protected, unprotected, at_risk = summarise_coverage(plan, outcome.actions, applied=mode is Mode.LIVE)
@@ -191,16 +192,21 @@ def ensure_stops(ctx: JobContext, invocation: JobInvocation, account: str, run_i
 _FAILED = frozenset({'rejected', 'ambiguous', 'invalid', 'dry_run_rejected', 'not_cancelled'})
 
 
-def _write_alerts(account: str, rows: Sequence[ActionResult], blocked_reason: str | None) -> Iterable[AlertCandidate]:
-    """Failed writes as de-duplicated alerts (per symbol and kind); blocked writes as one alert per account."""
+def _write_alerts(account: str, rows: Sequence[ActionResult], gate: WriteGate) -> Iterable[AlertCandidate]:
+    """Failed writes as de-duplicated alerts (per symbol, kind and outcome); blocked writes as one alert per cause.
+
+    Keys never span two different problems: a rejected place and an unconfirmed one are two alerts, and so are
+    the kill switch and the circuit breaker (each breaker trip its own, critical: someone has to reset it).
+    """
     for row in rows:
         if row.kind in ('place', 'replace', 'cancel') and row.result in _FAILED:
             severity = Severity.CRITICAL if row.result in ('rejected', 'invalid', 'ambiguous') else Severity.WARNING
-            text = f'{row.symbol}: {row.kind} {row.result}: {row.detail or row.reason}'
-            yield AlertCandidate(
-                f'order_failed:{account}:{row.symbol}:{row.kind}', 'order_failed', severity, text, row.symbol
-            )
+            text = f'{row.symbol}: {row.kind} {result_words(row.result)}: {row.detail or row.reason}'
+            key = f'order_failed:{account}:{row.symbol}:{row.kind}:{row.result}'
+            yield AlertCandidate(key, 'order_failed', severity, text, row.symbol)
     blocked = sum(1 for row in rows if row.result == 'blocked')
-    if blocked and blocked_reason:
-        text = f'{blocked} order write{"s" if blocked > 1 else ""} not sent: {blocked_reason}'
-        yield AlertCandidate(f'writes_blocked:{account}', 'writes_blocked', Severity.WARNING, text, None)
+    blocked_key = gate.alert_key
+    if blocked and gate.blocked_reason and blocked_key:
+        text = f'{blocked} order write{"s" if blocked > 1 else ""} not sent: {gate.blocked_reason}'
+        severity = Severity.CRITICAL if gate.blocked_by is BlockCause.BREAKER else Severity.WARNING
+        yield AlertCandidate(blocked_key, 'writes_blocked', severity, text, None)

@@ -2,13 +2,26 @@
 
 Checked once per run (the switch) and once per write (the breaker). A blocked write is reported, never
 queued, and nothing is cancelled because writes are blocked.
+
+The gate also says *what* blocked the writes (:attr:`WriteGate.blocked_by`): each cause is its own alert, so
+a tripped breaker is never hidden behind an earlier kill-switch message (they used to share one alert key).
 """
 
 from __future__ import annotations
 
+import enum
+
 from tastyguard.config.models import Mode
 from tastyguard.jobs.context import JobContext
 from tastyguard.store.control import WritesBlockedError
+
+
+class BlockCause(enum.StrEnum):
+    """What stopped the order writes of a run."""
+
+    CONFIG_KILL_SWITCH = 'config_kill_switch'
+    KILL_SWITCH = 'kill_switch'
+    BREAKER = 'breaker'
 
 
 class WriteGate:
@@ -19,22 +32,40 @@ class WriteGate:
         self._account = account
         self.mode = mode
         self.blocked_reason: str | None = None
+        self.blocked_by: BlockCause | None = None
+        self.trip_id: str | None = None  # the breaker trip's time: each trip is announced once
         self.writes = 0
         if mode is not Mode.LIVE:
             return
         if ctx.config.safety.kill_switch:
-            self.blocked_reason = 'the kill switch is on in the configuration (safety.kill_switch)'
+            self._block(
+                BlockCause.CONFIG_KILL_SWITCH, 'the kill switch is on in the configuration (safety.kill_switch)'
+            )
             return
         switch = ctx.stores.kill_switch.read()
         if switch.engaged:
             by = f' by {switch.changed_by}' if switch.changed_by else ''
-            self.blocked_reason = f'the kill switch is engaged{by}: {switch.reason or "no reason given"}'
+            self._block(BlockCause.KILL_SWITCH, f'the kill switch is engaged{by}: {switch.reason or "no reason given"}')
             return
         tripped = ctx.stores.breaker.tripped(account)
         if tripped is not None:
-            self.blocked_reason = (
-                f'the circuit breaker is tripped since {tripped.tripped_at:%Y-%m-%d %H:%M}: {tripped.reason}'
+            self.trip_id = tripped.tripped_at.isoformat()
+            self._block(
+                BlockCause.BREAKER,
+                f'the circuit breaker is tripped since {tripped.tripped_at:%Y-%m-%d %H:%M}: {tripped.reason}',
             )
+
+    def _block(self, cause: BlockCause, reason: str) -> None:
+        self.blocked_by = cause
+        self.blocked_reason = reason
+
+    @property
+    def alert_key(self) -> str | None:
+        """The de-duplication key of this run's "writes blocked" alert: one per cause (and per breaker trip)."""
+        if self.blocked_by is None:
+            return None
+        key = f'writes_blocked:{self._account}:{self.blocked_by}'
+        return f'{key}:{self.trip_id}' if self.trip_id else key
 
     def admit(self, symbol: str | None = None) -> str | None:
         """Count one write (on ``symbol``); returns why it may not happen (None: go ahead)."""
@@ -43,7 +74,9 @@ class WriteGate:
         try:
             self._ctx.stores.breaker.record_write(self._account, symbol)
         except WritesBlockedError as error:
-            self.blocked_reason = str(error)
+            trip = self._ctx.stores.breaker.tripped(self._account)
+            self.trip_id = (trip.tripped_at if trip is not None else self._ctx.clock()).isoformat()
+            self._block(BlockCause.BREAKER, str(error))
             return self.blocked_reason
         self.writes += 1
         return None

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from tastyguard.config.models import Severity
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.outcome import DONE
-from tastyguard.jobs.results import AccountRunResult, ActionResult
+from tastyguard.jobs.results import AccountRunResult, ActionResult, result_words
 from tastyguard.notify.dedupe import AlertCandidate, Triage, triage
 from tastyguard.notify.notice import Notice, NoticeSection
 from tastyguard.store.alerts import AlertRecord
@@ -31,7 +31,7 @@ _WRITES = frozenset({'place', 'replace', 'cancel'})
 
 
 def action_line(row: ActionResult) -> str:
-    """``place AAPL: Sell to Close 100 Stop @ 160.65 → placed (order 123)``."""
+    """``place AAPL: Sell to Close 100 Stop @ 160.65 → placed (order 123)`` (the result in words)."""
     what = ' '.join(
         str(part)
         for part in (
@@ -46,7 +46,7 @@ def action_line(row: ActionResult) -> str:
     order = f' (order {row.order_id})' if row.order_id else ''
     detail = f' — {row.detail}' if row.detail else ''
     target = f'{row.symbol}: {what}' if what else f'{row.symbol}'
-    return f'{row.kind} {target} → {row.result}{order}{detail}'
+    return f'{row.kind} {target} → {result_words(row.result)}{order}{detail}'
 
 
 def shadow_candidates(account: str, actions: Sequence[ActionResult]) -> list[AlertCandidate]:
@@ -56,12 +56,19 @@ def shadow_candidates(account: str, actions: Sequence[ActionResult]) -> list[Ale
             dedupe_key=f'shadow:{account}:{row.kind}:{row.symbol}:{row.quantity}:{row.stop_trigger}:{row.order_id}',
             kind='shadow',
             severity=Severity.WARNING if row.result == 'dry_run_rejected' else Severity.INFO,
-            message=f'would {action_line(row)}',
+            message=_shadow_line(row),
             symbol=row.symbol,
         )
         for row in actions
         if row.kind in _WRITES and row.result in _SHADOW
     ]
+
+
+def _shadow_line(row: ActionResult) -> str:
+    """``would place AAPL: ... → dry-run ok``; a cancel (nothing to dry-run) as ``would cancel SPY (order 7)``."""
+    if row.result == 'would_cancel':
+        return f'would cancel {row.symbol}' + (f' (order {row.order_id})' if row.order_id else '')
+    return f'would {action_line(row)}'
 
 
 def decide(ctx: JobContext, account: str, candidates: Sequence[AlertCandidate], scope_kinds: frozenset[str]) -> Triage:
@@ -180,7 +187,8 @@ def _title(
 
 
 def _summary(result: AccountRunResult) -> str:
-    if result.job not in ('ensure_stops', 'digest') and not result.positions:
-        return ''
+    if result.positions is None or result.protected is None or result.unprotected is None:
+        return ''  # the run did not establish coverage: say nothing rather than a reassuring zero
     text = f'{result.positions} positions, {result.protected} protected, {result.unprotected} without a full stop'
-    return text + (f', {result.money_at_risk:,.2f} at risk' if result.unprotected else '')
+    at_risk = result.money_at_risk
+    return text + (f', {at_risk:,.2f} at risk' if result.unprotected and at_risk is not None else '')

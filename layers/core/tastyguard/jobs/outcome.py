@@ -22,11 +22,13 @@ class Outcome:
     alerts: list[AlertCandidate] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     events: list[str] = field(default_factory=list)  # what happened (info): sent when min_severity is info
-    positions: int = 0
-    protected: int = 0
-    unprotected: int = 0
-    money_at_risk: Decimal = Decimal(0)
+    # What the job established; None when it did not (a skipped run, a job that does not look at stops).
+    positions: int | None = None
+    protected: int | None = None
+    unprotected: int | None = None
+    money_at_risk: Decimal | None = None
     notice: Notice | None = None  # a job's own message (the digest), published as is
+    publish_notice: bool = True  # False: ``notice`` is reported in the result but not sent (digest turned off)
 
 
 def summarise_coverage(plan: Plan, actions: list[ActionResult], *, applied: bool) -> tuple[int, int, int, Decimal]:

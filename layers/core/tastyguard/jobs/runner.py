@@ -15,14 +15,14 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from tastyguard import calendar
-from tastyguard.broker.errors import BrokerError, ReauthorizationRequired
+from tastyguard.broker.errors import BrokerError, NotFoundError, PermissionDeniedError, ReauthorizationRequired
 from tastyguard.config.models import Severity
 from tastyguard.credentials import CredentialsError
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.invocation import JobInvocation, JobName
 from tastyguard.jobs.notices import build_notice, decide, shadow_candidates
 from tastyguard.jobs.outcome import Outcome
-from tastyguard.jobs.results import AccountRunResult
+from tastyguard.jobs.results import AccountRunResult, AlertView
 from tastyguard.notify.dedupe import AlertCandidate
 from tastyguard.notify.notice import Notice, NoticeSection
 from tastyguard.store.lease import AccountLease, LeaseUnavailableError
@@ -34,6 +34,7 @@ AccountJob = Callable[[JobContext, JobInvocation, str, str, Outcome], Outcome]
 """A job on one account: fills (and returns) the outcome it is given, so a crash keeps what was done."""
 GLOBAL_ACCOUNT = 'GLOBAL'
 REAUTHORIZE_KIND = 'reauthorize'
+CONFIGURATION_KIND = 'configuration'
 
 
 class JobFailedError(RuntimeError):
@@ -142,7 +143,8 @@ def _run_account(
     except ReauthorizationRequired as error:
         status = RunStatus.FAILED
         errors = [f'{REAUTHORIZE_KIND}: {error}. Create a new grant at my.tastytrade.com (Manage → API → OAuth), '
-                  'store it in the broker secret, then reset the token breaker (tastyguard token reset).']  # fmt: skip
+                  'store it in the broker secret, then reset the token breaker '
+                  f'(./tastyguard token reset -e {ctx.environment} --store tastyguard).']  # fmt: skip
         global_alert = AlertCandidate(
             f'{REAUTHORIZE_KIND}:{ctx.environment}', REAUTHORIZE_KIND, Severity.CRITICAL, errors[0], None
         )
@@ -153,11 +155,7 @@ def _run_account(
             f'{REAUTHORIZE_KIND}:{ctx.environment}:credentials', REAUTHORIZE_KIND, Severity.CRITICAL, errors[0], None
         )
     except BrokerError as error:
-        status = RunStatus.SKIPPED
-        errors = [f'a broker read failed, so nothing was changed this cycle: {error}']
-        outcome.alerts.append(
-            AlertCandidate(f'broker_unavailable:{account}', 'broker_unavailable', Severity.WARNING, errors[0], None)
-        )
+        status, errors = _broker_failure(error, account, outcome)
     except Exception as error:  # an unexpected bug: record it, finish the other accounts, then fail loudly
         logger.exception('%s failed on %s', invocation.job, account)
         status, errors = RunStatus.FAILED, [f'unexpected error: {type(error).__name__}: {error}']
@@ -174,6 +172,11 @@ def _run_account(
         unprotected=outcome.unprotected,
         money_at_risk=outcome.money_at_risk,
         actions=outcome.actions,
+        alerts=[
+            AlertView(kind=a.kind, severity=a.severity.value, message=a.message, symbol=a.symbol)
+            for a in [*outcome.alerts, *([global_alert] if global_alert else [])]
+        ],
+        digest=outcome.notice if outcome.notice is not None and outcome.notice.kind == 'digest' else None,
         errors=errors,
         notes=outcome.notes,
         events=outcome.events,
@@ -188,7 +191,8 @@ def _run_account(
                 'status': status,
                 'summary': {
                     'positions': result.positions, 'protected': result.protected,
-                    'unprotected': result.unprotected, 'money_at_risk': str(result.money_at_risk),
+                    'unprotected': result.unprotected,
+                    'money_at_risk': None if result.money_at_risk is None else str(result.money_at_risk),
                     'api_calls': result.api_calls,
                     'events': outcome.events[:50],
                 },
@@ -203,6 +207,29 @@ def _run_account(
         return result  # another run of this account is doing the work: nothing to announce
     _announce(ctx, result, outcome, scope_kinds if status is RunStatus.OK else frozenset(), global_alert)
     return result
+
+
+def _broker_failure(error: BrokerError, account: str, outcome: Outcome) -> tuple[RunStatus, list[str]]:
+    """A broker error of one account: a wrong account number is a configuration error, the rest an outage."""
+    if _unknown_account(error, account):
+        text = (
+            f'{CONFIGURATION_KIND}: tastytrade does not know account {account} for this grant (HTTP {error.status}); '
+            'fix accounts[].account_number in the configuration or set enabled: false for it, then redeploy'
+        )
+        outcome.alerts.append(
+            AlertCandidate(f'{CONFIGURATION_KIND}:{account}', CONFIGURATION_KIND, Severity.CRITICAL, text)
+        )
+        return RunStatus.FAILED, [text]
+    text = f'a broker read failed, so nothing was changed this cycle: {error}'
+    outcome.alerts.append(AlertCandidate(f'broker_unavailable:{account}', 'broker_unavailable', Severity.WARNING, text))
+    return RunStatus.SKIPPED, [text]
+
+
+def _unknown_account(error: BrokerError, account: str) -> bool:
+    """A 403/404 on the account's own path: the configured account is not this grant's (a configuration error)."""
+    return isinstance(error, NotFoundError | PermissionDeniedError) and (error.path or '').startswith(
+        f'/accounts/{account}/'
+    )
 
 
 def _calls(ctx: JobContext) -> int:
@@ -223,11 +250,12 @@ def _announce(
             if decided.send or decided.reminders:
                 _publish(ctx, _reauthorize_notice(ctx, global_alert, result))
             return
-        if outcome.notice is not None:
+        if outcome.notice is not None and outcome.publish_notice:
             _publish(ctx, outcome.notice)
         candidates = [*outcome.alerts, *shadow_candidates(result.account, result.actions)]
-        # A completed run resolves the kinds it owns (plus a broker outage that is over); an incomplete one nothing.
-        owned = scope_kinds | {'broker_unavailable'} if scope_kinds else frozenset()
+        # A completed run resolves the kinds it owns (plus a broker outage or an account problem that is over); an
+        # incomplete one nothing.
+        owned = scope_kinds | {'broker_unavailable', CONFIGURATION_KIND} if scope_kinds else frozenset()
         decided = decide(ctx, result.account, candidates, owned)
         notice = build_notice(ctx, result, decided, outcome.events)
         if notice is not None:
@@ -257,7 +285,8 @@ def _reauthorize_notice(ctx: JobContext, alert: AlertCandidate, result: AccountR
                     '→ Create Grant.',
                     'Store it: aws secretsmanager put-secret-value --secret-id tastyguard/broker '
                     '--secret-string \'{"client_secret": "...", "refresh_token": "..."}\'',
-                    'Resume: tastyguard token reset (closes the token breaker).',
+                    f'Resume: ./tastyguard token reset -e {ctx.environment} --store tastyguard (closes the token '
+                    'breaker).',
                 ],
             ),
             NoticeSection(title='Details', lines=[alert.message]),

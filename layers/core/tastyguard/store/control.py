@@ -121,7 +121,10 @@ class CircuitBreaker:
             if on_symbol > self.max_per_symbol:
                 reason = f'{on_symbol} order writes for {symbol} within {minutes} minutes (limit {self.max_per_symbol})'
         if reason is not None:
-            reason += '; writes stay blocked until someone resets the breaker (tastyguard breaker reset)'
+            reason += (
+                '; writes stay blocked until someone resets the breaker '
+                f'(./tastyguard breaker reset --account {account} --store tastyguard)'
+            )
             self.trip(account, reason)
             raise WritesBlockedError(f'circuit breaker tripped for account {account}: {reason}')
         return count

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import signal
@@ -12,10 +13,20 @@ from typing import Any
 
 import typer
 
-app = typer.Typer(help='Run and inspect the local paper broker.', no_args_is_help=True)
+from tastyguard.cli import options
+from tastyguard.cli.errors import CliError, guarded
+
+app = options.command_group('Run and inspect the local paper broker.')
+
+_BIND_ERRORS = {
+    errno.EADDRINUSE: 'is already in use: pick another --port, or --port 0 for a free one',
+    errno.EACCES: 'needs privileges: use a port above 1023, or --port 0 for a free one',
+    errno.EADDRNOTAVAIL: 'is not an address of this machine: use --host 127.0.0.1',
+}
 
 
 @app.command()
+@guarded
 def serve(
     *,
     host: str = typer.Option('127.0.0.1', help='Interface to listen on.'),
@@ -69,24 +80,40 @@ def serve(
         **options,
     )
     try:
-        broker.start()
+        try:
+            broker.start()
+        except OSError as error:
+            problem = _BIND_ERRORS.get(error.errno or 0)
+            if problem is None:
+                raise
+            where = f'{host}:{port}' if error.errno != errno.EADDRNOTAVAIL else host
+            raise CliError(f'cannot listen on {where}: it {problem}') from None
         sys.stdout.write(json.dumps(broker.ready_line()) + '\n')
         sys.stdout.flush()
         logging.getLogger('paperbroker').info('paper broker (%s) listening on %s', scenario, broker.api_url)
         while not stop.wait(0.5):
             pass
-    finally:
         broker.stop()
+        logging.getLogger('paperbroker').info('paper broker stopped')
+    finally:
+        broker.stop()  # idempotent; also after a failed start
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        logging.getLogger('paperbroker').info('paper broker stopped')
 
 
 @app.command()
+@guarded
 def state(
-    api_url: str = typer.Option('http://127.0.0.1:8080', '--api-url', help="The running broker's api_url."),
+    api_url: str = typer.Option(
+        ...,
+        '--api-url',
+        help="The running broker's api_url.",
+        callback=options.check_api_url,
+        envvar='TASTYGUARD_API_URL',
+    ),
+    as_json: bool = options.AS_JSON,
 ) -> None:
-    """Print a running paper broker's accounts, positions and orders as tables."""
+    """Print a running paper broker's accounts, positions and orders as tables (or its full state as JSON)."""
     from rich.console import Console  # noqa: PLC0415 - keeps the other commands fast
     from rich.table import Table  # noqa: PLC0415
 
@@ -96,10 +123,15 @@ def state(
     try:
         data = client.state()
     except AdminError as exc:
-        typer.echo(f'Could not read the paper broker at {api_url}: {exc}', err=True)
-        raise typer.Exit(1) from exc
+        raise CliError(
+            f'could not read the paper broker at {api_url}: {exc} (is `./tastyguard paper serve` running?)'
+        ) from None
     finally:
         client.close()
+    if as_json:
+        options_json = json.dumps(data, indent=2)
+        sys.stdout.write(options_json + '\n')
+        return
     console = Console()
     console.print(f'[bold]Paper broker[/bold] {api_url}  scenario={data["scenario"]}  now={data["now"]}')
     for entry in data['accounts']:
