@@ -199,6 +199,36 @@ def measure_imports(compiled: Worker, plain: Worker, runs: int) -> dict[str, Any
     return report
 
 
+def importtime(worker: Worker, handler: str, runs: int) -> dict[str, Any]:
+    """``-X importtime`` of one handler's import: self time summed by top-level package, and the top modules."""
+    function = worker.functions[handler]
+    env = lambda_environment(function, xray_daemon=worker.daemon.address, snap_start=False)
+    by_package: dict[str, list[float]] = {}
+    by_module: dict[str, list[float]] = {}
+    for _ in range(runs):
+        result = launch(
+            worker.assets, worker.probe, {'module': function['Handler'].rsplit('.', 1)[0]}, env,
+            sandbox=worker.sandbox, scratch=worker.scratch, python_flags=('-X', 'importtime'),
+        )  # fmt: skip
+        packages: dict[str, float] = {}
+        for line in result['stderr'].splitlines():
+            if not line.startswith('import time:') or 'self [us]' in line:
+                continue
+            self_us, _cumulative, name = (part.strip() for part in line.removeprefix('import time:').split('|'))
+            packages[name.strip().split('.')[0]] = packages.get(name.strip().split('.')[0], 0.0) + int(self_us) / 1000
+            by_module.setdefault(name.strip(), []).append(int(self_us) / 1000)
+        for name, ms in packages.items():
+            by_package.setdefault(name, []).append(ms)
+    total = sum(statistics.median(v) for v in by_package.values())
+    top = sorted(((statistics.median(v), k) for k, v in by_package.items()), reverse=True)[:20]
+    modules = sorted(((statistics.median(v), k) for k, v in by_module.items()), reverse=True)[:25]
+    return {
+        'total_self_ms': round(total, 1),
+        'packages': {name: round(ms, 1) for ms, name in top},
+        'modules': {name: round(ms, 1) for ms, name in modules},
+    }
+
+
 def measure_context(worker: Worker, runs: int) -> dict[str, float]:
     """The first invocation's job-context build (no network), after the handler import."""
     paper = {'TASTYGUARD_API_URL': 'http://127.0.0.1:9', 'TASTYGUARD_STREAMER_URL': 'ws://127.0.0.1:9/ws'}
@@ -322,6 +352,7 @@ def main() -> None:
     parser.add_argument('--runs', type=int, default=7)
     parser.add_argument('--skip-e2e', action='store_true', help='no paper broker / moto run')
     parser.add_argument('--keep', type=Path, help='build the assets into this folder and keep them')
+    parser.add_argument('--importtime', metavar='HANDLER', help='only profile this handler with -X importtime')
     args = parser.parse_args()
     from tastyguard.config import config_to_json, parse_config
 
@@ -337,6 +368,9 @@ def main() -> None:
         compiled, plain = build_assets(scratch / 'assets', config_to_json(parse_config(BENCH_CONFIG, source='bench')))
         bytecode_worker = Worker(compiled, functions, scratch, sandbox)
         plain_worker = Worker(plain, functions, scratch, sandbox)
+        if args.importtime:
+            print(json.dumps(importtime(bytecode_worker, args.importtime, args.runs), indent=2))
+            return
         report['imports'] = measure_imports(bytecode_worker, plain_worker, args.runs)
         report['first_call_context'] = measure_context(bytecode_worker, args.runs)
         report['snap_start'] = measure_snap_start(bytecode_worker, args.runs)

@@ -41,7 +41,8 @@ def _since(start):
 
 result = {'probe': 'cold_worker'}
 start = _clock()
-module = importlib.import_module(args['module'])
+for _name in args['module'].split(','):  # the handler, or a comma-separated list of modules
+    module = importlib.import_module(_name)
 result['init'] = _since(start)
 result['modules_loaded'] = len(sys.modules)
 result['compiled_from_source'] = len(compiled)
