@@ -23,6 +23,8 @@ PROJECT_ROOT: Final = Path(__file__).resolve().parents[1]
 # cdk.json context keys (``cdk synth -c config=prod.yaml``)
 CONTEXT_CONFIG: Final = 'config'
 CONTEXT_RESERVED_CONCURRENCY: Final = 'reserved_concurrency'
+CONTEXT_SNAP_START: Final = 'snap_start'  # -c snap_start=true: SnapStart on the fast-path function
+SNAP_START_ALIAS: Final = 'live'  # the alias (of the latest published version) that fill events invoke
 DEFAULT_CONFIG_FILE: Final = 'tastyguard.yaml'
 EXAMPLE_CONFIG_FILE: Final = 'tastyguard.example.yaml'
 
