@@ -177,6 +177,8 @@ def lambda_environment(
         'PATH': '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin',
         'PYTHONPATH': '/var/runtime',
     }
+    if snap_start:  # Lambda does not set these in SnapStart functions
+        del env['AWS_LAMBDA_LOG_GROUP_NAME'], env['AWS_LAMBDA_LOG_STREAM_NAME']
     env.update(extra or {})
     return env
 
