@@ -9,7 +9,9 @@ only what Lambda holds.
 * Cold import: the same locked requirements installed for *this* machine's platform (the import work is the
   same), plus boto3 (the Lambda runtime provides it), into a scratch folder; each handler is imported in a
   fresh ``python -I -S`` that sees only that folder, the code layer and the functions — no virtual
-  environment, so nothing the layers lack can sneak in. Median of several runs.
+  environment, so nothing the layers lack can sneak in. Median of several runs. This is a quick check with
+  tracing off and bytecode written by the first run; ``bench/bench_coldstart.py`` measures the cold path
+  as Lambda runs it (shipped bytecode only, read-only folders, tracing on, against ``import tastytrade``).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from infra import constants as c  # noqa: E402
-from infra.bundling import CopyBundler, PipPlatformBundler  # noqa: E402
+from infra.constructs.packaging import core_layer_bundler, deps_layer_bundler, functions_bundler  # noqa: E402
 
 HANDLERS = ('sync_positions', 'ensure_stops', 'reconcile_orders', 'digest', 'notify_slack')
 LEAKS = ('typer', 'rich', 'yaml', 'moto', 'paperbroker', 'pandas')
@@ -51,13 +53,11 @@ def _sizes(folder: Path) -> dict[str, float]:
 
 
 def build(scratch: Path) -> dict[str, Any]:
-    """The three assets as synth builds them."""
+    """The three assets as synth builds them (with their hash-based bytecode)."""
     deps, code, functions = scratch / 'deps', scratch / 'code', scratch / 'functions'
-    PipPlatformBundler(c.DEPS_LAYER_DIR / c.DEPS_REQUIREMENTS).try_bundle(str(deps))
-    CopyBundler(c.CORE_PACKAGE_DIR, 'python/tastyguard', exclude_dirs=c.CORE_LAYER_EXCLUDED_PACKAGES).try_bundle(
-        str(code)
-    )
-    CopyBundler(c.FUNCTIONS_DIR, 'functions').try_bundle(str(functions))
+    deps_layer_bundler().try_bundle(str(deps))
+    core_layer_bundler().try_bundle(str(code))
+    functions_bundler('{}').try_bundle(str(functions))
     shared = sorted(p.name for p in (deps / 'python').glob('pydantic_core/*.so'))
     return {
         'dependency_layer': _sizes(deps),

@@ -6,6 +6,10 @@
 * :class:`CopyBundler` copies a source tree (the code layer, the functions) and can add generated files
   (the validated config as JSON).
 
+Both then compile hash-based bytecode for the Lambda runtime's Python into the bundle
+(:mod:`infra.bytecode`), because Lambda's code folders are read-only and would otherwise be compiled again
+at every cold start.
+
 Both either bundle or raise: :func:`local_only` pairs them with a Docker image that does not exist and the
 command ``false``, so a bundler that ever declines fails the synth loudly instead of quietly needing Docker.
 """
@@ -27,6 +31,7 @@ import jsii
 from aws_cdk import BundlingOptions, DockerImage, ILocalBundling
 
 from infra import constants as c
+from infra.bytecode import compile_tree
 
 
 class BundlingError(RuntimeError):
@@ -70,7 +75,12 @@ def pip_command() -> list[str]:
 
 @jsii.implements(ILocalBundling)
 class PipPlatformBundler:
-    """Installs pinned requirements as Lambda ARM64 / CPython 3.13 wheels into ``<output>/python``."""
+    """Installs pinned requirements as Lambda ARM64 / CPython 3.13 wheels into ``<output>/python``.
+
+    pip itself compiles nothing (``--no-compile``: it would write timestamp pycs for *its* interpreter); the
+    bundle's bytecode comes from :func:`infra.bytecode.compile_tree` afterwards. ``platforms`` is the only
+    thing a benchmark changes, to get the same layer for the machine it runs on.
+    """
 
     def __init__(
         self,
@@ -80,12 +90,14 @@ class PipPlatformBundler:
         python_version: str = c.LAYER_PYTHON_VERSION,
         implementation: str = c.LAYER_IMPLEMENTATION,
         size_limit_bytes: int = c.LAMBDA_UNZIPPED_LIMIT_BYTES,
+        bytecode_root: str | None = c.LAYER_ROOT,
     ) -> None:
         self.requirements = requirements
         self.platforms = tuple(platforms)
         self.python_version = python_version
         self.implementation = implementation
         self.size_limit_bytes = size_limit_bytes
+        self.bytecode_root = bytecode_root
 
     def command(self, target: Path) -> list[str]:
         """The pip command line (``--no-deps``: the requirements file is the complete, locked set)."""
@@ -118,6 +130,8 @@ class PipPlatformBundler:
             tail = '\n'.join((result.stdout + result.stderr).strip().splitlines()[-20:])
             raise BundlingError(f'pip could not build the dependency layer from {self.requirements}:\n{tail}')
         shutil.rmtree(target / 'bin', ignore_errors=True)  # console scripts are useless in a layer
+        if self.bytecode_root is not None:
+            compile_tree(Path(output_dir), self.bytecode_root, what='the dependency layer')
         size = tree_size(Path(output_dir))
         if size > self.size_limit_bytes:
             raise BundlingError(
@@ -129,7 +143,11 @@ class PipPlatformBundler:
 
 @jsii.implements(ILocalBundling)
 class CopyBundler:
-    """Copies ``source`` to ``<output>/<destination>`` without caches or excluded folders, plus extra files."""
+    """Copies ``source`` to ``<output>/<destination>`` without caches or excluded folders, plus extra files.
+
+    With ``bytecode_root`` (where Lambda mounts the bundle: ``/opt`` for a layer, ``/var/task`` for the
+    function code) the copy is then compiled to hash-based bytecode.
+    """
 
     def __init__(
         self,
@@ -139,12 +157,14 @@ class CopyBundler:
         exclude_dirs: Sequence[str] = (),
         patterns: Sequence[str] = c.BUNDLE_EXCLUDES,
         extra_files: Mapping[str, str] | None = None,
+        bytecode_root: str | None = None,
     ) -> None:
         self.source = source
         self.destination = destination
         self.exclude_dirs = frozenset(source / name for name in exclude_dirs)
         self.patterns = tuple(patterns)
         self.extra_files = dict(extra_files or {})
+        self.bytecode_root = bytecode_root
 
     def _ignore(self, directory: str, names: list[str]) -> set[str]:
         ignored = {name for name in names if any(fnmatch.fnmatch(name, pattern) for pattern in self.patterns)}
@@ -161,4 +181,6 @@ class CopyBundler:
             path = output / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding='utf-8')
+        if self.bytecode_root is not None:
+            compile_tree(output / self.destination, f'{self.bytecode_root}/{self.destination}', what=str(self.source))
         return True

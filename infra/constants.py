@@ -23,6 +23,8 @@ PROJECT_ROOT: Final = Path(__file__).resolve().parents[1]
 # cdk.json context keys (``cdk synth -c config=prod.yaml``)
 CONTEXT_CONFIG: Final = 'config'
 CONTEXT_RESERVED_CONCURRENCY: Final = 'reserved_concurrency'
+CONTEXT_SNAP_START: Final = 'snap_start'  # -c snap_start=true: SnapStart on the fast-path function
+SNAP_START_ALIAS: Final = 'live'  # the alias (of the latest published version) that fill events invoke
 DEFAULT_CONFIG_FILE: Final = 'tastyguard.yaml'
 EXAMPLE_CONFIG_FILE: Final = 'tastyguard.example.yaml'
 
@@ -31,11 +33,13 @@ FUNCTIONS_DIR: Final = PROJECT_ROOT / 'functions'
 CORE_PACKAGE_DIR: Final = PROJECT_ROOT / 'layers' / 'core' / 'tastyguard'
 DEPS_LAYER_DIR: Final = PROJECT_ROOT / 'layers' / 'deps'
 DEPS_REQUIREMENTS: Final = 'requirements.txt'
-# Never in an asset: byte code, caches, and the CLI (typer, rich, yaml, moto stay off Lambda).
+# Never copied into an asset: the source tree's caches (its timestamp .pyc included: the bundlers compile fresh
+# hash-based bytecode, see infra/bytecode.py), tests, and the CLI (typer, rich, yaml, moto stay off Lambda).
 BUNDLE_EXCLUDES: Final = ('__pycache__', '*.pyc', '*.pyo', '.mypy_cache', '.pytest_cache', '.ruff_cache', 'tests')
 CORE_LAYER_EXCLUDED_PACKAGES: Final = ('cli',)
 CONFIG_JSON_NAME: Final = 'tastyguard.json'  # written into functions/ next to the handlers
-LAMBDA_TASK_ROOT: Final = '/var/task'
+LAMBDA_TASK_ROOT: Final = '/var/task'  # where Lambda mounts the functions asset
+LAYER_ROOT: Final = '/opt'  # where Lambda extracts the layers (their python/ is on sys.path)
 CONFIG_FILE_IN_FUNCTION: Final = f'{LAMBDA_TASK_ROOT}/functions/{CONFIG_JSON_NAME}'
 
 # -- docker-free bundling of the dependency layer ---------------------------------------------------------
@@ -46,6 +50,10 @@ LAYER_IMPLEMENTATION: Final = 'cp'
 LAYER_SO_TAG: Final = 'cpython-313-aarch64-linux-gnu'
 LAMBDA_UNZIPPED_LIMIT_BYTES: Final = 250 * 1024 * 1024
 PIP_ENV_OVERRIDE: Final = 'TASTYGUARD_PIP'  # e.g. "python3.13 -m pip" when the venv has no pip
+# -- bytecode shipped in every asset (infra/bytecode.py) ----------------------------------------------------
+LAMBDA_PYTHON_ENV_OVERRIDE: Final = 'TASTYGUARD_LAMBDA_PYTHON'  # the python3.13 that compiles the assets
+LAMBDA_CACHE_TAG: Final = 'cpython-313'  # sys.implementation.cache_tag of the Lambda runtime
+PYC_INVALIDATION_MODE: Final = 'unchecked-hash'  # PEP 552; the CDK zips assets with 1980 file dates
 # The Docker image/command of BundlingOptions are never used: the local bundlers always bundle or raise.
 NO_DOCKER_IMAGE: Final = 'tastyguard/local-bundling-only'
 NO_DOCKER_COMMAND: Final = ('false',)

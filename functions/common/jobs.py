@@ -1,11 +1,13 @@
 """The shared body of every job handler: validate the event, de-duplicate, run, emit metrics.
 
 The job context (config, broker client, stores) is built once per container and reused while warm; the
-Powertools idempotency layer is built lazily too, so importing a handler never touches AWS.
+Powertools idempotency layer is built lazily too, so importing a handler never touches AWS. Under SnapStart
+the context is built at init instead, so the snapshot holds it (:mod:`functions.common.snapstart`).
 """
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from decimal import Decimal
 from typing import Any
@@ -19,7 +21,10 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from functions.common import snapstart
 from functions.common.observability import logger, metrics
+from tastyguard.broker import BrokerModel, TastytradeClient
+from tastyguard.broker.models.requests import RequestModel
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.invocation import JobInvocation, JobName
 from tastyguard.jobs.registry import run
@@ -153,8 +158,38 @@ def handle(event: dict[str, Any], context: LambdaContext, job: JobName) -> dict[
     return result
 
 
+def _prime_for_snapshot() -> None:
+    """SnapStart init: build the context now, so every environment restored from the snapshot starts with it.
+
+    A failure (an incomplete environment, a bad config) is logged and left to the first invocation, which
+    builds the context again and reports the error where the run reports everything else.
+    """
+    global _context  # noqa: PLW0603 - one context per warm container, by design
+    snapstart.register(before_snapshot=_before_snapshot, after_restore=_after_restore)
+    try:
+        _context = lambda_context(owner=f'lambda:{os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "tastyguard")}')
+    except Exception:  # reported again, with its message, by the first invocation
+        logger.exception('could not prime the job context before the SnapStart snapshot')
+
+
+def _before_snapshot() -> None:
+    """Complete the broker's deferred models, so no restored environment builds their validators again."""
+    snapstart.complete_deferred_models(BrokerModel, RequestModel)
+
+
+def _after_restore() -> None:
+    """Make this restored environment unique: reseed the random generators, renew the refresh-lock identity."""
+    snapstart.reseed_process_random()
+    if _context is not None and isinstance(_context.broker, TastytradeClient):
+        _context.broker.renew_after_restore()
+
+
 def reset_for_tests() -> None:
     """Forget the warm-container state (tests build a fresh context per test)."""
     global _context  # noqa: PLW0603
     _context = None
     _runners.clear()
+
+
+if snapstart.snap_start_init():
+    _prime_for_snapshot()

@@ -2,6 +2,10 @@
 
 The logger's formatter scrubs every registered secret value from each log line before it is written, as a
 second line of defence behind "secrets are never logged".
+
+The tracer patches only the two libraries tastyguard calls out with (botocore for AWS, httpx for tastytrade
+and Slack): X-Ray's ``patch_all`` would also import sqlite3 and try seven database and HTTP clients that are
+not installed, on every cold start, for nothing to trace.
 """
 
 from __future__ import annotations
@@ -24,5 +28,6 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
 
 
 logger = Logger(service='tastyguard', logger_formatter=RedactingFormatter())
-tracer = Tracer(service='tastyguard')
+TRACED_MODULES = ('botocore', 'httpx')
+tracer = Tracer(service='tastyguard', patch_modules=TRACED_MODULES)
 metrics = Metrics(namespace='tastyguard', service='tastyguard')

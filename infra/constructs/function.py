@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Annotations, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
@@ -27,6 +27,11 @@ class TastyguardFunction(Construct):
 
     Asynchronous invocations (Scheduler, EventBridge, SNS) that still fail after ``retry_attempts`` or that
     wait longer than ``max_event_age`` land in ``failures`` (the Lambda on-failure destination).
+
+    With ``snap_start`` the function publishes a version on every change with SnapStart applied to it, and
+    :attr:`invocable` is the alias ``live`` of that version (SnapStart never applies to ``$LATEST``). The
+    alias carries the same retry, event-age and on-failure settings (they are per qualifier in Lambda), and
+    replaced versions are deleted, since each published version's snapshot is billed while it exists.
     """
 
     def __init__(
@@ -45,6 +50,7 @@ class TastyguardFunction(Construct):
         failures: sqs.IQueue,
         reserved_concurrency: int | None = None,
         statements: Sequence[iam.PolicyStatement] = (),
+        snap_start: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.name = name
@@ -88,7 +94,25 @@ class TastyguardFunction(Construct):
             retry_attempts=retry_attempts,
             max_event_age=max_event_age,
             on_failure=destinations.SqsDestination(failures),
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
+            current_version_options=lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY),
         )
+        self.invocable: lambda_.IFunction = self.function
+        if snap_start:
+            self.invocable = lambda_.Alias(
+                self,
+                'Live',
+                alias_name=c.SNAP_START_ALIAS,
+                version=self.function.current_version,
+                description='the latest published version: SnapStart restores it from its snapshot',
+                retry_attempts=retry_attempts,
+                max_event_age=max_event_age,
+                on_failure=destinations.SqsDestination(failures),
+            )
+            # The CDK warns at construction that SnapStart needs a published version: this is that version.
+            Annotations.of(self.function).acknowledge_warning(
+                '@aws-cdk/aws-lambda:snapStartRequirePublish', 'published as current_version, invoked via the alias'
+            )
         nag.acknowledge(self.role, nag.XRAY_WILDCARD)
         nag.acknowledge(self.function, nag.RUNTIME_PINNED)
 

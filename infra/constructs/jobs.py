@@ -78,6 +78,7 @@ class Jobs(Construct):
                 max_event_age=cadence.max_event_age(period),
                 failures=self.run_failures.queue,
                 statements=[*shared, publish] if job in c.EVENT_PUBLISHING_JOBS else shared,
+                snap_start=settings.snap_start and job == c.EVENT_JOB,
             )
         self.group = scheduler.ScheduleGroup(self, 'ScheduleGroup', schedule_group_name=c.SCHEDULE_GROUP_NAME)
         self.schedules: dict[str, scheduler.Schedule] = {}

@@ -50,7 +50,7 @@ class TastyguardStack(Stack):
             bus=events.bus,
             key=key,
         )
-        events.trigger(jobs.functions[c.EVENT_JOB].function)
+        events.trigger(jobs.functions[c.EVENT_JOB].invocable)  # the SnapStart alias when that is on
         # The Fargate streamer (account streamer + DXLink) is a later issue. It goes here as
         # `Streamer(self, 'Streamer', bus=events.bus, secrets=secrets, storage=storage, key=key)` in
         # infra/constructs/streamer.py, and its heartbeat alarm joins Monitoring.

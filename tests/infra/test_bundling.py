@@ -9,6 +9,9 @@ import pytest
 
 from infra import constants as c
 from infra.bundling import BundlingError, CopyBundler, PipPlatformBundler, local_only, pip_command, tree_size
+from infra.bytecode import check_tree
+from infra.constructs.packaging import core_layer_bundler, functions_bundler
+from tests.infra.bytecode_support import RUNTIME_MAGIC, needs_lambda_python
 
 pytestmark = pytest.mark.infra
 
@@ -16,34 +19,33 @@ MB = 1024 * 1024
 
 
 def code_layer(output: Path) -> Path:
-    CopyBundler(c.CORE_PACKAGE_DIR, 'python/tastyguard', exclude_dirs=c.CORE_LAYER_EXCLUDED_PACKAGES).try_bundle(
-        str(output)
-    )
+    core_layer_bundler().try_bundle(str(output))
     return output / 'python' / 'tastyguard'
 
 
-def test_the_code_layer_is_the_package_without_its_cli_or_caches(tmp_path: Path) -> None:
+@needs_lambda_python
+def test_the_code_layer_is_the_package_without_its_cli_with_fresh_bytecode(tmp_path: Path) -> None:
     package = code_layer(tmp_path)
     assert (package / '__init__.py').is_file()
     assert (package / 'store' / 'schema.py').is_file()
     assert not (package / 'cli').exists()
-    assert not list(tmp_path.rglob('__pycache__'))
-    assert not list(tmp_path.rglob('*.pyc'))
+    assert check_tree(tmp_path, RUNTIME_MAGIC) == []
+    assert not list(tmp_path.rglob('*.pyo'))
 
 
+@needs_lambda_python
 def test_the_functions_asset_carries_the_handlers_and_the_validated_config(tmp_path: Path) -> None:
     # Given the functions bundler with a config JSON
     config = {'environment': 'paper', 'accounts': [{'account_number': '5WX01234'}]}
-    bundler = CopyBundler(
-        c.FUNCTIONS_DIR, 'functions', extra_files={f'functions/{c.CONFIG_JSON_NAME}': json.dumps(config)}
-    )
+    bundler = functions_bundler(json.dumps(config))
     # When it bundles
     assert bundler.try_bundle(str(tmp_path)) is True
     # Then handlers keep their import path and the config sits where TASTYGUARD_CONFIG_FILE points
     assert (tmp_path / 'functions' / 'notify_slack' / 'handler.py').is_file()
     bundled = tmp_path / c.CONFIG_FILE_IN_FUNCTION.removeprefix(f'{c.LAMBDA_TASK_ROOT}/')
     assert json.loads(bundled.read_text()) == config
-    assert not list(tmp_path.rglob('__pycache__'))
+    # And every handler module has its bytecode
+    assert check_tree(tmp_path, RUNTIME_MAGIC) == []
 
 
 def test_a_missing_source_fails_loudly(tmp_path: Path) -> None:
@@ -80,6 +82,7 @@ def test_a_bundler_that_declines_falls_back_to_a_docker_image_that_cannot_run() 
 
 
 @pytest.mark.slow
+@needs_lambda_python
 def test_the_real_dependency_layer_is_arm64_cpython313_and_small(tmp_path: Path) -> None:
     # Given the pinned requirements, When pip cross-installs them (needs PyPI)
     layer = tmp_path / 'deps'
@@ -94,7 +97,8 @@ def test_the_real_dependency_layer_is_arm64_cpython313_and_small(tmp_path: Path)
         assert (site / package).is_dir(), package
     assert not (site / 'boto3').exists()
     assert not (site / 'botocore').exists()
-    assert not list(site.rglob('__pycache__'))
+    # And every module carries hash-based bytecode for the runtime's magic number (the test venv is 3.13)
+    assert check_tree(layer, RUNTIME_MAGIC) == []
     # And the layers plus the code stay far below Lambda's 250 MB unzipped limit
     code = tmp_path / 'core'
     assert not (code_layer(code) / 'cli').exists()

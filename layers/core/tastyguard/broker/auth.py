@@ -114,6 +114,10 @@ class TokenProvider:
     def __repr__(self) -> str:
         return f'TokenProvider(cache={self.cache!r})'
 
+    def renew_identity(self) -> None:
+        """Take a new refresh-lock identity (after a SnapStart restore every resumed copy shares the old one)."""
+        self._owner = os.urandom(8).hex()
+
     def token(self) -> AccessToken:
         """A token with more than ``refresh_margin`` seconds left (refreshing if needed)."""
         self._check_breaker()

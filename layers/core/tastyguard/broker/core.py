@@ -103,6 +103,7 @@ class ClientCore:
             follow_redirects=False,
         )
         rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self._rng = rng
         self._tokens = TokenProvider(
             credentials,
             token_cache if token_cache is not None else MemoryTokenCache(wall_clock),
@@ -143,6 +144,18 @@ class ClientCore:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    def renew_after_restore(self) -> None:
+        """Make this client unique again in an environment resumed from a SnapStart snapshot.
+
+        Every environment restored from one snapshot starts with the same memory: the jitter generator
+        would draw the same backoff everywhere (retries in lockstep) and every copy would hold the same
+        token-refresh lock identity (two of them could both believe they own the lock). Both are renewed
+        from the OS's entropy. The snapshot holds no connection and no token: the client is built without
+        any network call.
+        """
+        self._rng.seed()
+        self._tokens.renew_identity()
 
     def close(self) -> None:
         """Close the connection pool."""
