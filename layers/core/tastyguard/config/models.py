@@ -144,6 +144,26 @@ class SafetySettings(BaseModel):
     window_minutes: int = Field(15, ge=1, le=1440, description='circuit breaker window')
 
 
+class StreamerSettings(BaseModel):
+    """The long-lived streamer (account streamer + DXLink) and how the jobs use what it sees."""
+
+    model_config = _FROZEN
+
+    quote_max_age_seconds: int = Field(
+        15,
+        ge=1,
+        le=600,
+        description="jobs use the streamer's latest quote instead of a REST quote while it is this fresh",
+    )
+    quote_write_seconds: float = Field(
+        2.0, ge=0.5, le=60, description='how often the streamer writes the latest quotes it saw (changed symbols only)'
+    )
+    catch_up_on_reconnect: bool = Field(
+        True,
+        description='after every reconnect, reconcile and protect each account (fills may have happened meanwhile)',
+    )
+
+
 class TastyguardConfig(BaseModel):
     """The whole ``tastyguard.yaml``."""
 
@@ -158,6 +178,7 @@ class TastyguardConfig(BaseModel):
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     schedules: ScheduleSettings = Field(default_factory=ScheduleSettings)
     safety: SafetySettings = Field(default_factory=SafetySettings)
+    streamer: StreamerSettings = Field(default_factory=StreamerSettings)
 
     @field_validator('accounts')
     @classmethod

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from tastyguard.config.models import Mode, TastyguardConfig
+from tastyguard.engine.types import Holding, QuoteView
 from tastyguard.jobs.ports import Broker
 from tastyguard.notify.ports import Notifier
 from tastyguard.store.alerts import AlertStateStore
@@ -17,6 +20,7 @@ from tastyguard.store.highwater import HighWaterStore
 from tastyguard.store.instruments import InstrumentCache
 from tastyguard.store.intents import IntentStore
 from tastyguard.store.ledger import OrderLedger
+from tastyguard.store.quotes import QuoteStore
 from tastyguard.store.runs import RunStore
 from tastyguard.store.snapshots import SnapshotStore
 from tastyguard.store.table import StateTable
@@ -37,6 +41,7 @@ class Stores:
     alerts: AlertStateStore
     high_water: HighWaterStore
     instruments: InstrumentCache
+    quotes: QuoteStore
     breaker: CircuitBreaker
     kill_switch: KillSwitch
 
@@ -52,6 +57,7 @@ class Stores:
             alerts=AlertStateStore(state),
             high_water=HighWaterStore(state),
             instruments=InstrumentCache(state),
+            quotes=QuoteStore(state),
             breaker=CircuitBreaker(
                 state,
                 max_writes=config.safety.max_order_writes,
@@ -88,8 +94,32 @@ class JobContext:
         """The broker environment every record and message is stamped with."""
         return self.config.environment.value
 
+    def quote_source(self, holdings: Sequence[Holding]) -> dict[str, QuoteView]:
+        """Fresh quotes the streamer wrote for ``holdings`` (a job needs no REST quote for those).
+
+        A store that cannot be read costs nothing but the REST call it would have saved.
+        """
+        if not holdings:
+            return {}
+        max_age = timedelta(seconds=self.config.streamer.quote_max_age_seconds)
+        try:
+            fresh = self.stores.quotes.fresh([h.symbol for h in holdings], max_age=max_age)
+        except Exception as error:
+            logging.getLogger('tastyguard.jobs').warning('streamed quotes unavailable: %s', error)
+            return {}
+        return {
+            symbol: QuoteView(symbol=symbol, bid=q.bid, ask=q.ask, last=q.last, mark=_mid(q.bid, q.ask))
+            for symbol, q in fresh.items()
+        }
+
     def mode_for(self, account: str) -> Mode:
         """The effective mode of ``account`` for this run."""
         if self.mode_override is not None:
             return self.mode_override
         return self.config.mode_for(self.config.account(account))
+
+
+def _mid(bid: Decimal | None, ask: Decimal | None) -> Decimal | None:
+    if bid is None or ask is None or ask <= 0 or bid < 0 or bid > ask:
+        return None
+    return (bid + ask) / 2

@@ -29,6 +29,7 @@ from tastyguard.jobs.outcome import Outcome, summarise_coverage
 from tastyguard.jobs.ownership import Verdict
 from tastyguard.jobs.reading import AccountRead, read_account, read_positions
 from tastyguard.jobs.results import ActionResult, result_words
+from tastyguard.jobs.scope import Scope
 from tastyguard.notify.dedupe import AlertCandidate
 from tastyguard.store.intents import Intent
 from tastyguard.store.ledger import LedgerEntry
@@ -122,9 +123,21 @@ def _alerts(plan: Plan) -> Iterable[AlertCandidate]:
             yield AlertCandidate(action.dedupe_key, action.kind.value, action.severity, action.reason, action.symbol)
 
 
-def plan_account(ctx: JobContext, account: str, salt: str, outcome: Outcome) -> tuple[Plan, AccountRead]:
-    """Read the account and plan (no writes to the broker). Also used by ``tastyguard plan`` and the digest."""
-    read = read_account(ctx.broker, ctx.stores.instruments, account)
+def plan_account(
+    ctx: JobContext, account: str, salt: str, outcome: Outcome, symbol: str | None = None
+) -> tuple[Plan, AccountRead]:
+    """Read the account and plan (no writes to the broker). Also used by ``tastyguard plan`` and the digest.
+
+    With ``symbol`` (the fast path) only that position is planned (:mod:`tastyguard.jobs.scope`).
+    """
+    read = read_account(
+        ctx.broker,
+        ctx.stores.instruments,
+        account,
+        only=None if symbol is None else (lambda held: Scope.around(symbol, held).holdings(held)),
+        quote_source=ctx.quote_source,
+    )
+    scope = None if symbol is None else Scope.around(symbol, read.holdings)
     outcome.notes.extend(read.notes)
     snapshot = ctx.stores.snapshots.latest(account) or PositionSnapshot(account=account, taken_at=ctx.clock())
     previous = ctx.stores.ledger.all(account)
@@ -141,8 +154,8 @@ def plan_account(ctx: JobContext, account: str, salt: str, outcome: Outcome) -> 
     tracking.forget_closed(ctx.stores.high_water, account, snapshot, read.holdings)
     inputs = PlanInputs(
         account_number=account,
-        holdings=read.holdings,
-        orders=read.working,
+        holdings=read.holdings if scope is None else scope.holdings(read.holdings),
+        orders=read.working if scope is None else scope.orders(read.working),
         quotes=read.quotes,
         instruments=read.instruments,
         policy=account_policy(ctx.config, account),
@@ -167,7 +180,10 @@ def ensure_stops(ctx: JobContext, invocation: JobInvocation, account: str, run_i
     mode = ctx.mode_for(account)
     blocked, notes = resolve_intents(ctx, account)
     outcome.notes.extend(notes)
-    plan, read = plan_account(ctx, account, invocation.salt(run_id), outcome)
+    plan, read = plan_account(ctx, account, invocation.salt(run_id), outcome, invocation.symbol)
+    if invocation.symbol is not None:
+        outcome.scope_symbols = frozenset(c.symbol for c in plan.coverage) | {invocation.symbol}
+        outcome.notes.append(f'planned only {invocation.symbol} (a fill or a position change)')
     executor = Executor(ctx, account, mode=mode, run_id=run_id, read=read, blocked=blocked)
     try:
         executor.execute(plan, into=outcome.actions)
@@ -179,6 +195,8 @@ def ensure_stops(ctx: JobContext, invocation: JobInvocation, account: str, run_i
     outcome.alerts.extend(_write_alerts(account, outcome.actions, executor.gate))
     if executor.gate.blocked_reason and mode is Mode.LIVE:
         outcome.notes.append(f'order writes blocked: {executor.gate.blocked_reason}')
+    if invocation.symbol is not None:
+        return outcome  # the account's totals are unknown to a run that planned one position
     positions, protected, unprotected, at_risk = summarise_coverage(plan, outcome.actions, applied=mode is Mode.LIVE)
     outcome.positions, outcome.protected, outcome.unprotected, outcome.money_at_risk = (
         positions,

@@ -71,14 +71,26 @@ def _shadow_line(row: ActionResult) -> str:
     return f'would {action_line(row)}'
 
 
-def decide(ctx: JobContext, account: str, candidates: Sequence[AlertCandidate], scope_kinds: frozenset[str]) -> Triage:
+def decide(
+    ctx: JobContext,
+    account: str,
+    candidates: Sequence[AlertCandidate],
+    scope_kinds: frozenset[str],
+    scope_symbols: frozenset[str] | None = None,
+) -> Triage:
     """Run de-duplication against the stored alert records and store the outcome."""
     records = ctx.stores.alerts.all(account)
     minutes = ctx.config.notifications.realert_after_minutes
     now = ctx.clock()
     candidates = [_escalate_if_stuck(c, records.get(c.dedupe_key), now) for c in candidates]
     result = triage(
-        account, candidates, records, now=now, repeat_after=timedelta(minutes=minutes), scope_kinds=scope_kinds
+        account,
+        candidates,
+        records,
+        now=now,
+        repeat_after=timedelta(minutes=minutes),
+        scope_kinds=scope_kinds,
+        scope_symbols=scope_symbols,
     )
     ctx.stores.alerts.save(
         [

@@ -29,6 +29,7 @@ class Outcome:
     money_at_risk: Decimal | None = None
     notice: Notice | None = None  # a job's own message (the digest), published as is
     publish_notice: bool = True  # False: ``notice`` is reported in the result but not sent (digest turned off)
+    scope_symbols: frozenset[str] | None = None  # a symbol-scoped run resolves only these symbols' alerts
 
 
 def summarise_coverage(plan: Plan, actions: list[ActionResult], *, applied: bool) -> tuple[int, int, int, Decimal]:

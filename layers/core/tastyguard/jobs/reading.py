@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -155,12 +155,27 @@ def read_instruments(
     return views, notes
 
 
-def read_account(broker: Broker, cache: InstrumentCache, account: str) -> AccountRead:
-    """Positions and live orders (essential), then quotes and instruments (best effort)."""
+def read_account(
+    broker: Broker,
+    cache: InstrumentCache,
+    account: str,
+    *,
+    only: Callable[[Sequence[Holding]], Sequence[Holding]] | None = None,
+    quote_source: Callable[[Sequence[Holding]], Mapping[str, QuoteView]] | None = None,
+) -> AccountRead:
+    """Positions and live orders (essential), then quotes and instruments (best effort).
+
+    ``only`` picks, from all positions, the ones a symbol-scoped run plans: quotes and instruments are fetched
+    for those only. ``quote_source`` gives fresh streamed quotes for some positions (the streamer's
+    latest-quote items): those need no REST call.
+    """
     positions, holdings = read_positions(broker, account)
     orders = broker.live_orders(account)
-    quotes, quote_notes = read_quotes(broker, holdings)
-    instruments, instrument_notes = read_instruments(broker, cache, holdings)
+    wanted = list(only(holdings)) if only is not None else holdings
+    streamed = dict(quote_source(wanted)) if quote_source is not None and wanted else {}
+    quotes, quote_notes = read_quotes(broker, [h for h in wanted if h.symbol not in streamed])
+    quotes.update(streamed)
+    instruments, instrument_notes = read_instruments(broker, cache, wanted)
     return AccountRead(
         positions=positions,
         orders=orders,

@@ -256,7 +256,7 @@ def _announce(
         # A completed run resolves the kinds it owns (plus a broker outage or an account problem that is over); an
         # incomplete one nothing.
         owned = scope_kinds | {'broker_unavailable', CONFIGURATION_KIND} if scope_kinds else frozenset()
-        decided = decide(ctx, result.account, candidates, owned)
+        decided = decide(ctx, result.account, candidates, owned, outcome.scope_symbols)
         notice = build_notice(ctx, result, decided, outcome.events)
         if notice is not None:
             _publish(ctx, notice)

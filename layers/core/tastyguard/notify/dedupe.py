@@ -45,11 +45,13 @@ def triage(
     now: datetime,
     repeat_after: timedelta,
     scope_kinds: Collection[str],
+    scope_symbols: Collection[str] | None = None,
 ) -> Triage:
     """Decide what to send.
 
     ``scope_kinds`` are the alert kinds this job is authoritative for: an open record of one of those
-    kinds that is not among ``candidates`` is resolved; records of other kinds are left alone.
+    kinds that is not among ``candidates`` is resolved; records of other kinds are left alone. A run that
+    looked at only some positions (``scope_symbols``) resolves only their records.
     """
     result = Triage()
     seen: set[str] = set()
@@ -75,7 +77,8 @@ def triage(
                 record.model_copy(update={'last_seen': now, 'message': candidate.message, 'severity': record.severity})
             )
     for key, record in records.items():
-        if record.open and key not in seen and record.kind in scope_kinds:
+        in_scope = scope_symbols is None or record.symbol in scope_symbols
+        if record.open and key not in seen and record.kind in scope_kinds and in_scope:
             resolved = record.model_copy(update={'resolved_at': now})
             result.resolved.append(resolved)
             result.records.append(resolved)

@@ -72,3 +72,11 @@ INSTRUMENTS_PK = 'INSTRUMENTS'
 def instrument_sk(instrument_type: str, symbol: str) -> str:
     """A cached tick schedule (instrument data changes rarely; it is re-read weekly)."""
     return f'{instrument_type}#{symbol}'
+
+
+QUOTE_SK = 'LATEST'
+
+
+def quote_pk(symbol: str) -> str:
+    """The streamer's latest quote of one symbol (one partition per symbol: writes spread out)."""
+    return f'QUOTE#{symbol}'

@@ -1,0 +1,51 @@
+"""A symbol-scoped run: the fast path plans only the position a fill or a position change touched.
+
+The streamer's events name one symbol. The run still reads every position and working order of the account
+(the ledger, the absent counts and a person's cancels stay whole, and missing data is never read as flat),
+but it fetches quotes and instruments for, and plans, only that position: its own symbol, and for an option
+every option position on the same underlying (a multi-leg structure is planned as a whole). Alerts of other
+positions are neither raised nor resolved by such a run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from tastyguard.engine.types import Holding, InstrumentType, WorkingOrder
+
+_OPTIONS = frozenset({InstrumentType.EQUITY_OPTION, InstrumentType.FUTURE_OPTION})
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The symbols one run plans (``None`` scope everywhere else means: the whole account)."""
+
+    symbol: str
+    symbols: frozenset[str]
+
+    @classmethod
+    def around(cls, symbol: str, holdings: Iterable[Holding]) -> Scope:
+        """``symbol`` and, for an option, every option position on its underlying."""
+        held = list(holdings)
+        wanted = {symbol}
+        anchor = next((h for h in held if h.symbol == symbol), None)
+        if anchor is not None and anchor.instrument_type in _OPTIONS:
+            wanted |= {
+                h.symbol
+                for h in held
+                if h.instrument_type in _OPTIONS and h.underlying_symbol == anchor.underlying_symbol
+            }
+        return cls(symbol, frozenset(wanted))
+
+    def holds(self, holding: Holding) -> bool:
+        """True for a position this run plans."""
+        return holding.symbol in self.symbols
+
+    def holdings(self, holdings: Sequence[Holding]) -> list[Holding]:
+        """The positions this run plans."""
+        return [h for h in holdings if self.holds(h)]
+
+    def orders(self, orders: Sequence[WorkingOrder]) -> list[WorkingOrder]:
+        """The working orders with a leg on a planned symbol (the rest are other positions' business)."""
+        return [o for o in orders if any(leg.symbol in self.symbols for leg in o.legs)]

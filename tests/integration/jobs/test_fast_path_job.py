@@ -1,0 +1,67 @@
+"""The fast path: an ensure-stops run for one symbol (a fill or a position change) plans only that position."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from tastyguard.jobs.invocation import JobInvocation, JobName
+from tastyguard.jobs.registry import run
+from tastyguard.store.quotes import LatestQuote
+from tastyguard.store.table import utc_now
+from tests.integration.jobs.conftest import Harness
+
+pytestmark = pytest.mark.integration
+A = '5WT00001'
+
+
+def _event(symbol: str, event_id: str = 'evt-1') -> JobInvocation:
+    return JobInvocation(job=JobName.ENSURE_STOPS, account=A, symbol=symbol, event_id=event_id)
+
+
+def test_an_event_for_one_symbol_places_only_that_symbols_stop(harness: Harness) -> None:
+    # Given the demo account, where several positions have no stop
+    [result] = run(harness.ctx, _event('AAPL'))
+    writes = harness.writes()
+    # Then only AAPL's stop is sent, and the result does not claim account totals it did not look at
+    assert writes and all(w['body']['legs'][0]['symbol'] == 'AAPL' for w in writes if w['method'] == 'POST')
+    assert {a.symbol for a in result.actions if a.kind in ('place', 'replace', 'cancel')} == {'AAPL'}
+    assert result.positions is None and result.protected is None
+
+
+def test_a_scoped_run_asks_for_quotes_of_its_symbol_only(harness: Harness) -> None:
+    run(harness.ctx, _event('AAPL'))
+    quote_reads = harness.broker.admin.requests(method='GET', path='/market-data/by-type')
+    assert quote_reads and all('AAPL' in r['query'] and 'MSFT' not in r['query'] for r in quote_reads)
+
+
+def test_a_scoped_run_neither_raises_nor_resolves_other_positions_alerts(harness: Harness) -> None:
+    # Given a full run that left open alerts (the breached AMD, the futures option)
+    harness.run(JobName.ENSURE_STOPS, account=A)
+    open_before = {k for k, r in harness.ctx.stores.alerts.all(A).items() if r.open}
+    assert any('AMD' in key for key in open_before)
+    # When a fill on AAPL runs the fast path
+    run(harness.ctx, _event('AAPL', 'evt-2'))
+    # Then the other positions' alerts are still open
+    open_after = {k for k, r in harness.ctx.stores.alerts.all(A).items() if r.open}
+    assert open_before - {k for k in open_before if ':AAPL' in k} <= open_after
+
+
+def test_fresh_streamed_quotes_replace_the_rest_quote_call(harness: Harness) -> None:
+    # Given the streamer wrote a fresh AAPL quote
+    harness.ctx.stores.quotes.put_many(
+        [LatestQuote(symbol='AAPL', bid=Decimal('185.20'), ask=Decimal('185.25'), quoted_at=utc_now())]
+    )
+    run(harness.ctx, _event('AAPL', 'evt-3'))
+    # Then no REST quote was needed, and the stop was placed
+    assert harness.broker.admin.requests(method='GET', path='/market-data/by-type') == []
+    assert any(w['method'] == 'POST' for w in harness.writes())
+
+
+def test_a_stale_streamed_quote_is_not_used(harness: Harness) -> None:
+    old = utc_now() - timedelta(minutes=10)
+    harness.ctx.stores.quotes.put_many([LatestQuote(symbol='AAPL', bid=Decimal('1.00'), quoted_at=old)])
+    run(harness.ctx, _event('AAPL', 'evt-4'))
+    assert harness.broker.admin.requests(method='GET', path='/market-data/by-type')
