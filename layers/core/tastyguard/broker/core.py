@@ -170,6 +170,10 @@ class ClientCore:
         """A valid access token (for the account streamer's ``auth-token``); refreshes if needed."""
         return self._tokens.token()
 
+    def replace_access_token(self, rejected: AccessToken) -> AccessToken:
+        """The account streamer refused ``rejected``: another valid token (the shared cache's, or a new one)."""
+        return self._tokens.invalidate(rejected)
+
     # -- helpers shared by the method mixins ------------------------------------------------------------
 
     @staticmethod

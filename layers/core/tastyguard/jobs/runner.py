@@ -268,6 +268,19 @@ def _publish(ctx: JobContext, notice: Notice) -> None:
     ctx.notifier.publish(notice)
 
 
+def announce_reauthorization(ctx: JobContext, error: ReauthorizationRequired, *, mode: str, run_id: str) -> None:
+    """The one "re-authorize" message (shared with the jobs' key, so it is sent once whoever meets it first)."""
+    text = f'{REAUTHORIZE_KIND}: {error}. Create a new grant and store it, then run ./tastyguard token reset.'
+    alert = AlertCandidate(f'{REAUTHORIZE_KIND}:{ctx.environment}', REAUTHORIZE_KIND, Severity.CRITICAL, text, None)
+    decided = decide(ctx, GLOBAL_ACCOUNT, [alert], frozenset())
+    if decided.send or decided.reminders:
+        result = AccountRunResult(
+            job='streamer', run_id=run_id, account=GLOBAL_ACCOUNT, mode=mode, environment=ctx.environment,
+            status=RunStatus.FAILED.value,
+        )  # fmt: skip
+        _publish(ctx, _reauthorize_notice(ctx, alert, result))
+
+
 def _reauthorize_notice(ctx: JobContext, alert: AlertCandidate, result: AccountRunResult) -> Notice:
     return Notice(
         kind=REAUTHORIZE_KIND,

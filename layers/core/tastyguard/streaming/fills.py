@@ -1,0 +1,115 @@
+"""From account-streamer notifications to fast-path events, de-duplicated.
+
+* **Orders.** A notification is a full order object. One already seen (same id and ``updated-at``) is
+  dropped. tastytrade streams fills in several messages (an order may show ``Filled`` before its fills, a
+  100-share order may come as 100 fills), and a partly filled order that is then cancelled still opened or
+  closed a position, so the trigger is **every new fill id** (or, without fill ids, every increase of the
+  filled quantity), whatever the status: one ``OrderFilled`` per leg symbol that gained a fill.
+* **Positions.** A ``CurrentPosition`` whose signed quantity differs from the last one seen for that account
+  and symbol is a ``PositionChanged`` (a position closed elsewhere, an assignment, a transfer); the same
+  quantity again is nothing.
+
+The event only says *where* to look: the fast path plans from a fresh REST read, never from the event (the
+position message can lag the fill by seconds). Memory is bounded: at most ``max_orders`` orders are remembered
+(oldest forgotten first; forgetting one costs at most a duplicate event, which is harmless).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from decimal import Decimal
+
+from tastyguard.broker import models as wire
+from tastyguard.broker.models.streamer import Notification, OrderNotification, PositionNotification
+from tastyguard.streaming.events import DetailType, StreamEvent, event_id
+
+
+class FillTracker:
+    """Turns notifications into :class:`~tastyguard.streaming.events.StreamEvent`s (see the module docstring)."""
+
+    def __init__(self, clock: Callable[[], datetime], *, max_orders: int = 10_000) -> None:
+        self._clock = clock
+        self._max_orders = max_orders
+        self._orders: OrderedDict[int, tuple[int, frozenset[str], Decimal]] = OrderedDict()
+        self._positions: dict[tuple[str, str], Decimal] = {}
+        self.duplicates = 0
+
+    def seed_positions(self, positions: Iterable[wire.Position]) -> None:
+        """Remember the quantities a REST read showed (after a start or a catch-up)."""
+        for position in positions:
+            self._positions[(position.account_number, position.symbol)] = position.signed_quantity
+
+    def events(self, notifications: Iterable[Notification]) -> list[StreamEvent]:
+        """The events of one batch of notifications (in their order)."""
+        found: list[StreamEvent] = []
+        for notification in notifications:
+            if isinstance(notification, OrderNotification):
+                found.extend(self._order(notification.data))
+            elif isinstance(notification, PositionNotification):
+                found.extend(self._position(notification.data))
+        return found
+
+    def _order(self, order: wire.Order) -> list[StreamEvent]:
+        if order.id is None:
+            return []
+        updated = int(order.updated_at or 0)
+        fill_ids, filled = _fills(order)
+        before = self._orders.get(order.id)
+        if before is not None and before[0] == updated and before[1] == fill_ids and before[2] == filled:
+            self.duplicates += 1
+            return []
+        self._orders[order.id] = (updated, fill_ids, filled)
+        self._orders.move_to_end(order.id)
+        while len(self._orders) > self._max_orders:
+            self._orders.popitem(last=False)
+        known_ids, known_qty = (before[1], before[2]) if before is not None else (frozenset(), Decimal(0))
+        new_ids = fill_ids - known_ids
+        if not new_ids and filled <= known_qty:
+            return []
+        events: list[StreamEvent] = []
+        for leg in order.legs:
+            leg_ids = frozenset(f.fill_id for f in leg.fills if f.fill_id) - known_ids
+            leg_qty = sum((f.quantity for f in leg.fills), Decimal(0))
+            if not leg.fills or (not leg_ids and fill_ids):
+                continue
+            key = sorted(leg_ids) if leg_ids else [str(leg_qty)]
+            events.append(
+                StreamEvent(
+                    DetailType.ORDER_FILLED,
+                    order.account_number,
+                    leg.symbol,
+                    event_id('fill', order.account_number, order.id, leg.symbol, *key),
+                    self._clock(),
+                    order_id=order.id,
+                    quantity=leg_qty,
+                    extra={'status': str(order.status)},
+                )
+            )
+        return events
+
+    def _position(self, position: wire.Position) -> list[StreamEvent]:
+        key = (position.account_number, position.symbol)
+        quantity = position.signed_quantity
+        if self._positions.get(key) == quantity:
+            self.duplicates += 1
+            return []
+        self._positions[key] = quantity
+        stamp = int(position.updated_at.timestamp() * 1000) if position.updated_at else quantity
+        return [
+            StreamEvent(
+                DetailType.POSITION_CHANGED,
+                position.account_number,
+                position.symbol,
+                event_id('position', position.account_number, position.symbol, quantity, stamp),
+                self._clock(),
+                quantity=quantity,
+            )
+        ]
+
+
+def _fills(order: wire.Order) -> tuple[frozenset[str], Decimal]:
+    ids = frozenset(f.fill_id for leg in order.legs for f in leg.fills if f.fill_id)
+    quantity = sum((f.quantity for leg in order.legs for f in leg.fills), Decimal(0))
+    return ids, quantity

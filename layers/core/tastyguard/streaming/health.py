@@ -1,0 +1,165 @@
+"""The streamer's health: a heartbeat file, CloudWatch metrics in its logs, and a status item.
+
+* **File** (the container health check): touched every ``file_every`` seconds while both sockets are
+  connected and have heard from their server within their silence limits; ``python -m streamer.healthcheck``
+  fails when it is older than its limit, and ECS replaces the task.
+* **Metrics** (the "streamer silent" alarm): every ``metrics_every`` seconds a CloudWatch embedded-metric
+  line (``StreamerHeartbeat`` = 1 while healthy, ``StreamerReconnects`` since the last line) on the metric
+  stream, so no CloudWatch API permission is needed.
+* **Item** ``GLOBAL / STREAMER#HEALTH``: per socket, connected or not, the last message time and the
+  reconnect count, for ``tastyguard status``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from pydantic import BaseModel, ConfigDict
+
+from tastyguard.store.keys import GLOBAL_PK
+from tastyguard.store.table import StateTable
+
+logger = logging.getLogger('tastyguard.streaming')
+
+STREAMER_HEALTH_SK = 'STREAMER#HEALTH'
+METRIC_HEARTBEAT = 'StreamerHeartbeat'
+METRIC_RECONNECTS = 'StreamerReconnects'
+DEFAULT_HEALTH_FILE = '/tmp/tastyguard-streamer.health'  # noqa: S108 - the container's own /tmp
+
+
+@dataclass(frozen=True)
+class SocketHealth:
+    """One socket as the supervisor sees it."""
+
+    connected: bool
+    silent_for: float | None  # seconds since the last inbound frame (None: never heard from)
+    reconnects: int
+    last_message_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """Both sockets, and whether the streamer counts as healthy."""
+
+    sockets: dict[str, SocketHealth]
+    healthy: bool
+    symbols: int = 0
+    detail: str = ''
+
+
+class StreamerHealthRecord(BaseModel):
+    """The status item ``tastyguard status`` shows."""
+
+    model_config = ConfigDict(frozen=True)
+
+    owner: str
+    healthy: bool
+    updated_at: datetime
+    symbols: int = 0
+    sockets: dict[str, dict[str, Any]] = {}
+    detail: str = ''
+
+
+@dataclass
+class Health:
+    """Writes the three signals from a :class:`HealthReport` source (see the module docstring)."""
+
+    check: Callable[[], HealthReport]
+    wall: Callable[[], datetime]
+    owner: str
+    path: Path | None = None
+    state: StateTable | None = None
+    metrics: TextIO | None = None  # where embedded-metric lines go (the container's stdout); None: nowhere
+    file_every: float = 10.0
+    metrics_every: float = 60.0
+    item_every: float = 30.0
+    namespace: str = 'tastyguard'
+    _reported_reconnects: int = 0
+    _since_metrics: float = 0.0
+    _since_item: float = field(default=1e9)
+
+    def beat(self, elapsed: float) -> HealthReport:
+        """One step: touch the file when healthy; a metric line and the item when they are due."""
+        report = self.check()
+        if report.healthy and self.path is not None:
+            self.path.touch()
+        self._since_metrics += elapsed
+        self._since_item += elapsed
+        if self._since_metrics >= self.metrics_every:
+            self._since_metrics = 0.0
+            self.emit_metrics(report)
+        if self._since_item >= self.item_every and self.state is not None:
+            self._since_item = 0.0
+            self._write_item(report)
+        return report
+
+    def emit_metrics(self, report: HealthReport) -> None:
+        """One CloudWatch embedded-metric-format line."""
+        if self.metrics is None:
+            return
+        reconnects = sum(s.reconnects for s in report.sockets.values())
+        delta, self._reported_reconnects = max(0, reconnects - self._reported_reconnects), reconnects
+        line = {
+            '_aws': {
+                'Timestamp': int(self.wall().timestamp() * 1000),
+                'CloudWatchMetrics': [
+                    {
+                        'Namespace': self.namespace,
+                        'Dimensions': [['service']],
+                        'Metrics': [
+                            {'Name': METRIC_HEARTBEAT, 'Unit': 'Count'},
+                            {'Name': METRIC_RECONNECTS, 'Unit': 'Count'},
+                        ],
+                    }
+                ],
+            },
+            'service': self.namespace,
+            METRIC_HEARTBEAT: 1 if report.healthy else 0,
+            METRIC_RECONNECTS: delta,
+            'symbols': report.symbols,
+        }
+        self.metrics.write(json.dumps(line) + '\n')
+        self.metrics.flush()
+
+    def _write_item(self, report: HealthReport) -> None:
+        assert self.state is not None
+        record = StreamerHealthRecord(
+            owner=self.owner,
+            healthy=report.healthy,
+            updated_at=self.wall(),
+            symbols=report.symbols,
+            sockets={
+                name: {
+                    'connected': s.connected,
+                    'silent_for': None if s.silent_for is None else round(s.silent_for, 1),
+                    'reconnects': s.reconnects,
+                    'last_message_at': None if s.last_message_at is None else s.last_message_at.isoformat(),
+                }
+                for name, s in report.sockets.items()
+            },
+            detail=report.detail,
+        )
+        try:
+            self.state.put_record(GLOBAL_PK, STREAMER_HEALTH_SK, record, ttl=timedelta(days=7))
+        except Exception as error:
+            logger.warning('could not write the streamer health item: %s', error)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Beat every ``file_every`` seconds until ``stop``."""
+        while not stop.is_set():
+            await asyncio.to_thread(self.beat, self.file_every)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.file_every)
+
+
+def read_health(state: StateTable) -> StreamerHealthRecord | None:
+    """The last status item the streamer wrote (None: no streamer has run)."""
+    return state.get_record(GLOBAL_PK, STREAMER_HEALTH_SK, StreamerHealthRecord)

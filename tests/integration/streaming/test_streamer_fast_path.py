@@ -1,0 +1,75 @@
+"""The streamer against the paper broker: a fill is protected through the fast path, with no scheduled run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from paperbroker.server import PaperBroker
+from tests.integration.jobs.conftest import Harness, make_harness
+from tests.integration.person import Person
+from tests.integration.streaming.streamer_support import running_streamer
+
+pytestmark = [pytest.mark.integration, pytest.mark.anyio, pytest.mark.paper_scenario('empty')]
+A = '5WT00001'
+
+
+@pytest.fixture
+def world(paper_broker: PaperBroker, aws: None) -> Iterator[tuple[Harness, Person]]:
+    harness = make_harness(paper_broker, accounts=[{'account_number': A}])
+    person = Person(paper_broker, harness.ctx.broker, A)  # type: ignore[arg-type]
+    yield harness, person
+    person.close()
+
+
+def _ours(harness: Harness, symbol: str) -> list[dict[str, Any]]:
+    return [
+        o for o in harness.working(A)
+        if o['legs'][0]['symbol'] == symbol and str(o.get('external-identifier') or '').startswith('tg-')
+    ]  # fmt: skip
+
+
+async def test_a_fill_gets_its_stop_through_the_fast_path(world: tuple[Harness, Person]) -> None:
+    harness, person = world
+    harness.broker.admin.set_quote('NVDA', bid='120.00', ask='120.05', last='120.00')
+    async with running_streamer(harness.ctx, harness.broker, [A], catch_up=False) as running:
+        # When the person buys 100 NVDA in their own app
+        person.trade('NVDA', 100, 'Buy to Open')
+        # Then, with no scheduled run, tastyguard's stop for 100 appears at the broker
+        await running.settle(lambda: bool(_ours(harness, 'NVDA')))
+        [stop] = _ours(harness, 'NVDA')
+        assert stop['legs'][0]['action'] == 'Sell to Close' and Decimal(stop['legs'][0]['quantity']) == 100
+        assert running.sink.stats.published >= 1
+        assert running.sink.stats.latencies_ms
+
+
+async def test_the_ready_line_names_the_accounts_and_the_watched_symbols(world: tuple[Harness, Person]) -> None:
+    harness, _ = world
+    harness.broker.admin.add_position(A, 'AAPL', 10, '150.00', bid='150.00', ask='150.05')
+    async with running_streamer(harness.ctx, harness.broker, [A], catch_up=False) as running:
+        assert running.ready_info == {'accounts': [A], 'symbols': 1}
+
+
+async def test_the_dxlink_subscription_follows_the_positions(world: tuple[Harness, Person]) -> None:
+    harness, person = world
+    harness.broker.admin.add_position(A, 'AAPL', 10, '150.00', bid='150.00', ask='150.05')
+    harness.broker.admin.set_quote('MSFT', bid='400.00', ask='400.10', last='400.00')
+    async with running_streamer(harness.ctx, harness.broker, [A], catch_up=False) as running:
+        assert set(running.streamer.symbols) == {'AAPL'}
+        person.trade('MSFT', 5, 'Buy to Open')
+        await running.settle(lambda: set(running.streamer.symbols) == {'AAPL', 'MSFT'})
+        person.trade('AAPL', 10, 'Sell to Close')
+        await running.settle(lambda: set(running.streamer.symbols) == {'MSFT'})
+        assert set(running.streamer.feed.subscriptions[next(iter(running.streamer.feed.subscriptions))]) == {'MSFT'}
+
+
+async def test_live_quotes_reach_the_state_table(world: tuple[Harness, Person]) -> None:
+    harness, _ = world
+    harness.broker.admin.add_position(A, 'AAPL', 10, '150.00', bid='150.00', ask='150.05')
+    async with running_streamer(harness.ctx, harness.broker, [A], catch_up=False) as running:
+        harness.broker.admin.set_quote('AAPL', bid='151.00', ask='151.05', last='151.00')
+        store = harness.ctx.stores.quotes
+        await running.settle(lambda: (q := store.get_many(['AAPL']).get('AAPL')) is not None and q.bid == 151)
