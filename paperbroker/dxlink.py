@@ -41,6 +41,7 @@ class DxLinkConnection(WsConnection):
         self.authorized = False
         self.channels: dict[int, FeedChannel] = {}
         self.keepalive_timeout: float = KEEPALIVE_SECONDS
+        self.server_keepalive: float = SERVER_KEEPALIVE_SECONDS
         now = broker.core.now()
         self.last_inbound: datetime = now
         self.last_outbound: datetime = now
@@ -81,6 +82,10 @@ class DxLinkConnection(WsConnection):
         timeout = message.get('keepaliveTimeout')
         if isinstance(timeout, int | float) and timeout > 0:
             self.keepalive_timeout = timeout
+        accept = message.get('acceptKeepaliveTimeout')
+        if isinstance(accept, int | float) and not isinstance(accept, bool) and accept > 0:
+            # the client drops a server quiet for `accept` seconds: speak at least twice as often
+            self.server_keepalive = min(SERVER_KEEPALIVE_SECONDS, accept / 2)
         self.setup_done = True
         self.send(
             {
@@ -183,7 +188,7 @@ class DxLinkConnection(WsConnection):
         now = self.broker.core.now()
         if (now - self.last_inbound).total_seconds() >= self.keepalive_timeout:
             self._fatal('TIMEOUT', f'No keepalive received for {self.keepalive_timeout} s')
-        elif (now - self.last_outbound).total_seconds() >= SERVER_KEEPALIVE_SECONDS:
+        elif (now - self.last_outbound).total_seconds() >= self.server_keepalive:
             self.send({'type': 'KEEPALIVE', 'channel': 0})
 
 

@@ -13,6 +13,7 @@ import httpx
 
 from paperbroker.server import PaperBroker
 from tastyguard.broker import TastytradeClient
+from tastyguard.broker.tokens import AccessToken
 
 
 class Person:
@@ -29,12 +30,12 @@ class Person:
         """Close the HTTP connection pool."""
         self._http.close()
 
-    def _headers(self) -> dict[str, str]:
-        token = self._client.access_token().value.get_secret_value()
-        return {'Authorization': f'Bearer {token}'}
-
     def _call(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
-        response = self._http.request(method, path, json=body, headers=self._headers())
+        token = self._client.access_token()
+        response = self._http.request(method, path, json=body, headers=_bearer(token))
+        if response.status_code == 401:  # a revoked token: the app logs in again, once
+            token = self._client.replace_access_token(token)
+            response = self._http.request(method, path, json=body, headers=_bearer(token))
         if response.status_code >= 400:
             raise PersonActionError(f'{method} {path} -> {response.status_code}: {response.text[:300]}')
         data: dict[str, Any] = response.json().get('data', {})
@@ -64,9 +65,18 @@ class Person:
         """Cancel an order."""
         return self._call('DELETE', f'/accounts/{self.account}/orders/{order_id}')
 
+    def positions(self) -> list[dict[str, Any]]:
+        """The account's positions, as the person's app reads them."""
+        items: list[dict[str, Any]] = self._call('GET', f'/accounts/{self.account}/positions').get('items', [])
+        return items
+
     def complex(self, body: dict[str, Any]) -> dict[str, Any]:
         """Place an OCO / OTO / OTOCO (``POST /accounts/{n}/complex-orders``)."""
         return self._call('POST', f'/accounts/{self.account}/complex-orders', body)
+
+
+def _bearer(token: AccessToken) -> dict[str, str]:
+    return {'Authorization': f'Bearer {token.value.get_secret_value()}'}
 
 
 class PersonActionError(RuntimeError):

@@ -29,15 +29,17 @@ class Running:
     task: asyncio.Task[None]
     ready_info: dict[str, Any] = field(default_factory=dict)
 
-    async def settle(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
-        """Wait until ``condition()`` holds (the streamer reacts to the broker's own websocket events)."""
+    async def settle(self, condition: Callable[[], bool], timeout: float = 10.0, *, drain: bool = True) -> None:
+        """Wait until ``condition()`` holds (the streamer reacts to the broker's own websocket events), then
+        (``drain``) until the fast path has run everything it was handed."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while not condition():
             if loop.time() > deadline:
                 raise AssertionError('the streamer did not get there in time')
             await asyncio.sleep(0.02)
-        await self.sink.drain()
+        if drain:
+            await self.sink.drain()
 
 
 @contextlib.asynccontextmanager

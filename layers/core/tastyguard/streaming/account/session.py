@@ -119,6 +119,8 @@ class AccountSession:
                 end = SessionEnd(DisconnectReason.REAUTHORIZATION_REQUIRED, result.message)
                 end.__cause__ = result
                 ends.append(end)
+            elif isinstance(result, ConnectionClosed):
+                ends.append(_closed(result))  # a send on a socket that just closed: the close is the reason
             elif task in done and isinstance(result, BrokerError):
                 ends.append(SessionEnd(DisconnectReason.TOKEN_UNAVAILABLE, f'{type(result).__name__}: {result}'[:300]))
             elif task in done and isinstance(result, Exception) and not isinstance(result, SessionEnd):

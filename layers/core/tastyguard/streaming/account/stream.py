@@ -108,6 +108,18 @@ class AccountStream:
         session = self._session
         return session.watchdog.last_inbound_at if session is not None else self._last_inbound_at
 
+    @property
+    def tokens_replaced(self) -> int:
+        """Access tokens the server refused so far (and that were replaced), the current session included."""
+        session = self._session
+        return self.stats.rejected_tokens + (session.counters.rejected_tokens if session is not None else 0)
+
+    @property
+    def heartbeats_acknowledged(self) -> int:
+        """Heartbeat acknowledgements so far, the current session included."""
+        session = self._session
+        return self.stats.heartbeat_acks + (session.counters.heartbeat_acks if session is not None else 0)
+
     async def stop(self) -> None:
         """Close the connection and end :meth:`run` (waits for it)."""
         self._stop.set()

@@ -137,7 +137,9 @@ class Session:
             results = await asyncio.gather(*tasks, return_exceptions=True)
         ends = [r for r in results if isinstance(r, SessionEnd)]
         for task, result in zip(tasks, results, strict=True):
-            if task in done and isinstance(result, Exception) and not isinstance(result, SessionEnd):
+            if isinstance(result, ConnectionClosed):
+                ends.append(_closed(result))  # a send on a socket that just closed: the close is the reason
+            elif task in done and isinstance(result, Exception) and not isinstance(result, SessionEnd):
                 logger.error('dxlink session task %s failed', task.get_name(), exc_info=result)
                 ends.append(SessionEnd(DisconnectReason.PROTOCOL_ERROR, f'internal error: {type(result).__name__}'))
         end = min(ends, key=lambda e: _PRIORITY.index(e.reason)) if ends else SessionEnd(DisconnectReason.CLOSED)
