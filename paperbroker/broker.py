@@ -69,6 +69,7 @@ class Broker:
         self.faults.clear()
         self.requests.clear()
         self.accounts = build(scenario, self.core, self.engine, **options)
+        self.core.state.expirations_checked_at = self.clock.now()  # closes crossed from now on settle options
         self.auth.reset(self.core.user_id)
         self.scenario, self.options = scenario, options
         return self.accounts

@@ -232,6 +232,10 @@ class BrokerState:
     complex_orders: dict[int, ComplexOrder] = field(default_factory=dict)
     quotes: dict[str, Quote] = field(default_factory=dict)
     transactions: list[Transaction] = field(default_factory=list)
+    instructions: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(account, option symbol) → the holder's expiration instruction: exercise / expire / assign."""
+    expirations_checked_at: datetime | None = None
+    """The last virtual time the expiration run looked for session closes (None before the first tick)."""
     next_order_id: int = 100001
     next_complex_id: int = 5001
     next_fill_id: int = 9001
