@@ -19,7 +19,8 @@ from tests.unit.broker.support import ACCOUNT, items
 pytestmark = pytest.mark.unit
 
 PATH = f'/accounts/{ACCOUNT}/transactions'
-RECORDED = Path(__file__).resolve().parents[4] / 'shared' / 'reference' / 'payloads' / 'tastytrade_get_transactions.json'
+PAYLOADS = Path(__file__).resolve().parents[4] / 'shared' / 'reference' / 'payloads'
+RECORDED = PAYLOADS / 'tastytrade_get_transactions.json'
 
 
 def recorded() -> list[dict[str, Any]]:
