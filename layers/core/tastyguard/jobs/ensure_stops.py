@@ -1,9 +1,11 @@
 """``ensure_stops``: every position protected by a correct broker-side stop.
 
 Per account, under the account lease: settle earlier ambiguous writes → read positions, orders, quotes and
-instruments → confirm absent positions with a second read → notice stops a person cancelled → plan →
-apply per mode → remember what was seen. A failed positions or orders read raises before anything is
-planned, so missing data is never mistaken for a flat account.
+instruments → recognise expirations, assignments, exercises and splits (:mod:`tastyguard.jobs.overnight`) →
+confirm absent positions with a second read → notice stops a person cancelled → plan (re-deriving pre-split
+stops) → apply per mode → announce the recognised events with what was done → remember what was seen. A
+failed positions, orders or (when needed) transactions read raises before anything is planned, so missing data
+is never mistaken for a flat account.
 """
 
 from __future__ import annotations
@@ -12,14 +14,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
+from tastyguard.calendar import NEW_YORK
 from tastyguard.config.effective import account_policy
 from tastyguard.config.models import Mode, Severity
 from tastyguard.config.policy import Basis
 from tastyguard.engine.actions import Alert, Plan
 from tastyguard.engine.context import Context
-from tastyguard.engine.planner import plan as make_plan
+from tastyguard.engine.corporate import plan_with_splits
 from tastyguard.engine.types import PlanInputs, QuoteView
-from tastyguard.jobs import tracking
+from tastyguard.jobs import overnight, tracking
 from tastyguard.jobs.changes import classify
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.executor import Executor, resolve_intents
@@ -89,6 +92,9 @@ def _record_changes(
 ) -> dict[str, Decimal]:
     """Report what changed at the broker since the last run; remember stops a person cancelled."""
     changes = classify(account, read.orders, previous, lambda: ctx.stores.intents.all(account), ctx.clock())
+    today = ctx.clock().astimezone(NEW_YORK).date()
+    for text in overnight.fold_order_changes(changes, snapshot.events, today):
+        outcome.notes.append(f'{text} (the contract ended: told with its expiration or assignment)')
     outcome.alerts.extend(changes.alerts)
     outcome.events.extend(changes.events)
     recorded = dict(snapshot.human_cancels)
@@ -110,6 +116,7 @@ def plan_account(ctx: JobContext, account: str, salt: str, outcome: Outcome) -> 
     read = read_account(ctx.broker, ctx.stores.instruments, account)
     outcome.notes.extend(read.notes)
     snapshot = ctx.stores.snapshots.latest(account) or PositionSnapshot(account=account, taken_at=ctx.clock())
+    snapshot = overnight.observe(ctx, account, snapshot, read.holdings).snapshot
     absent = tracking.next_absent_counts(
         snapshot.absent_counts, tracking.own_working_symbols(read.orders), (h.symbol for h in read.holdings)
     )
@@ -129,10 +136,11 @@ def plan_account(ctx: JobContext, account: str, salt: str, outcome: Outcome) -> 
         absent_counts=absent,
         human_cancels=frozenset(cancels),
     )
+    inputs = overnight.with_delivery_basis(inputs, snapshot)
     marks = _high_water(ctx, account, inputs)
     if marks:
         inputs = replace(inputs, high_water=marks)
-    plan = make_plan(inputs)
+    plan = plan_with_splits(inputs, overnight.splits(snapshot))
     ctx.stores.ledger.save(tracking.changed_entries(read.orders, previous, ctx.clock()))
     ctx.stores.snapshots.save(
         tracking.next_snapshot(snapshot, read.holdings, taken_at=ctx.clock(), absent=absent, human_cancels=cancels)
@@ -155,6 +163,7 @@ def ensure_stops(ctx: JobContext, invocation: JobInvocation, account: str, run_i
             ledger.save(tracking.changed_entries(executor.touched, ledger.all(account), ctx.clock()))
     outcome.alerts.extend(_alerts(plan))
     outcome.alerts.extend(_write_alerts(account, outcome.actions, executor.gate.blocked_reason))
+    outcome.alerts.extend(overnight.announce(ctx, account, plan, read, outcome.actions))
     if executor.gate.blocked_reason and mode is Mode.LIVE:
         outcome.notes.append(f'order writes blocked: {executor.gate.blocked_reason}')
     positions, protected, unprotected, at_risk = summarise_coverage(plan, outcome.actions, applied=mode is Mode.LIVE)

@@ -17,7 +17,12 @@ from tastyguard.jobs.results import AccountRunResult, ActionResult
 from tastyguard.notify.dedupe import AlertCandidate, Triage, triage
 from tastyguard.notify.notice import Notice, NoticeSection
 
-ONE_SHOT_KINDS = frozenset({'stop_filled', 'partial_fill', 'stop_cancelled', 'rejected', 'expired'})
+ONE_SHOT_KINDS = frozenset(
+    {
+        'stop_filled', 'partial_fill', 'stop_cancelled', 'rejected', 'expired',
+        'expiration', 'assignment', 'exercise', 'cash_settlement', 'split',  # position events (jobs/overnight.py)
+    }
+)  # fmt: skip
 """Alerts about events, not conditions: announced once and closed at once (never "waiting for you")."""
 
 _SHADOW = frozenset({'dry_run_ok', 'dry_run_rejected', 'dry_run_failed', 'would_cancel'})
