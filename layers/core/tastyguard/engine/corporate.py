@@ -27,6 +27,13 @@ from tastyguard.engine.types import Holding, PlanInputs, QuoteView, WorkingOrder
 from tastyguard.engine.wording import money, order_text, qty
 
 _ZERO = Decimal(0)
+_CENT = Decimal('0.01')
+
+
+def _price(value: Decimal) -> str:
+    """A price with at least two decimals: ``118.00``, ``0.0525``."""
+    exponent = value.as_tuple().exponent
+    return money(value.quantize(_CENT) if isinstance(exponent, int) and exponent > -2 else value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,15 +121,15 @@ def review(split: Split, order: WorkingOrder, holding: Holding | None, quote: Qu
         if order.order_type.is_stop:
             through = price <= market.price if buy else price >= market.price
             if through:
-                problems.append(f'it is through the {market.label} {money(market.price)} and would trigger at once')
+                problems.append(f'it is through the {market.label} {_price(market.price)} and would trigger at once')
         else:
             marketable = price >= market.price if buy else price <= market.price
             if marketable:
-                problems.append(f'it would fill at once against the {market.label} {money(market.price)}')
+                problems.append(f'it would fill at once against the {market.label} {_price(market.price)}')
         pre_split_market = market.price * split.factor
         if abs(price - pre_split_market) < abs(price - market.price):
             adjusted = price / split.factor
-            problems.append(f'its price looks unadjusted ({split.label} makes {money(price)} about {adjusted:.2f})')
+            problems.append(f'its price looks unadjusted ({split.label} makes {_price(price)} about {adjusted:.2f})')
     if holding is not None and order.order_type.is_stop and leg.action.value.endswith('to Close'):
         if leg.remaining_quantity > holding.size:
             problems.append(f'it is for {qty(leg.remaining_quantity)}, more than the {qty(holding.size)} held now')

@@ -38,7 +38,7 @@ ALERT_KINDS = frozenset(
     {
         'breached', 'unprotectable', 'no_quote', 'blocked_by_human_orders', 'blocked_by_pending_orders',
         'human_over_coverage', 'futures_option', 'spread', 'alert_only', 'human_cancelled', 'pending_absence',
-        'stop_triggering', 'fractional', 'order_failed', 'writes_blocked', 'shadow',
+        'stop_triggering', 'fractional', 'expiring', 'order_failed', 'writes_blocked', 'shadow',
     }
 )  # fmt: skip
 """The alert kinds ensure_stops is authoritative for (an open one that is gone is resolved)."""
