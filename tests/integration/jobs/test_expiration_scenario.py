@@ -18,6 +18,7 @@ import pytest
 from paperbroker.clock import NEW_YORK, SESSION_CLOSE
 from paperbroker.scenario_expiration import expiration_symbols, fridays
 from paperbroker.server import PaperBroker
+from tastyguard.jobs.event_text import option_label
 from tastyguard.jobs.invocation import JobName
 from tastyguard.notify.notice import Notice
 from tests.integration.jobs.conftest import Harness, broker_clock, make_harness
@@ -106,12 +107,39 @@ def test_four_fridays_of_expirations_end_protected_with_each_event_told_once(
     assert Decimal(ours['KO']['stop-trigger']) == Decimal('56.25')
 
     notices = harness.notifier.sent
-    assert len(_mentions(notices, 'AAPL 12/', '210 call', 'expired worthless')) == 1
-    assert len(_mentions(notices, 'SPY 12/', '570 put', 'was assigned', 'bought 300 SPY at 570.00')) == 1
-    assert len(_mentions(notices, 'NVDA 12/', '120 call', 'was exercised', 'bought 100 NVDA at 120.00')) == 1
-    assert len(_mentions(notices, 'KO 12/', '62.5 put', 'was assigned', 'bought 200 KO at 62.50')) == 1
-    assert len(_mentions(notices, 'KO 12/', '60 put', 'expired worthless')) == 1
-    assignment = _mentions(notices, '570 put', 'was assigned')[0]
+    label = {role: option_label(symbol, symbol.split()[0]) for role, symbol in symbols.items()}
+    assert label['assigned_short_put'].startswith('SPY ') and label['assigned_short_put'].endswith(' 570 put')
+    assert len(_mentions(notices, f'{label["worthless_long"]} (long 2) expired worthless')) == 1
+    assert (
+        len(_mentions(notices, f'{label["assigned_short_put"]} (short 3) was assigned: bought 300 SPY at 570.00')) == 1
+    )
+    assert (
+        len(_mentions(notices, f'{label["exercised_long_call"]} (long 1) was exercised: bought 100 NVDA at 120.00'))
+        == 1
+    )
+    assert len(_mentions(notices, f'{label["spread_short_leg"]} (short 2) was assigned: bought 200 KO at 62.50')) == 1
+    assert len(_mentions(notices, f'{label["spread_long_leg"]} (long 2) expired worthless')) == 1
+    assignment = _mentions(notices, label['assigned_short_put'], 'was assigned')[0]
     assert any('Sell to Close 300 Stop @ 513' in line and 'placed' in line for line in _lines(assignment))
     for symbol in symbols.values():  # no separate "order expired; re-protecting" surprise for ended contracts
         assert not _mentions(notices, 're-protecting', symbol)
+
+
+def test_the_digest_lists_the_weeks_expirations_and_assignments_ahead_of_time(
+    world: tuple[Harness, dict[str, str], list[datetime]],
+) -> None:
+    harness, symbols, closes = world
+    _cycle(harness)
+    _after_close(harness, closes[0])  # Monday: the AAPL call expired on Friday, the SPY put expires this Friday
+    _cycle(harness)
+
+    harness.run(JobName.DIGEST, tick=harness.ctx.clock())
+
+    digest = next(n for n in harness.notifier.sent if n.kind == 'digest')
+    week = next(s for s in digest.sections if s.title == 'Expirations and assignments this week')
+    assert len(week.lines) == 2
+    aapl, spy = (option_label(symbols[r], symbols[r].split()[0]) for r in ('worthless_long', 'assigned_short_put'))
+    assert week.lines[0] == f'done: {aapl} (long 2) expired worthless'
+    assert f'{spy} (short 3): in the money by 4.99 (SPY 565.01)' in week.lines[1]
+    assert 'assignment likely: you would buy 300 SPY at 570.00 (171,000.00)' in week.lines[1]
+    assert digest.severity == 'warning'
