@@ -94,7 +94,7 @@ def from_transactions(
         if not row.is_receive_deliver or row.transaction_sub_type not in OPTION_REMOVALS or not row.symbol:
             continue
         kind = _KINDS[row.transaction_sub_type]
-        underlying = row.underlying_symbol or row.symbol
+        underlying = row.underlying_symbol or row.symbol.split()[0]
         delivered: list[Delivery] = []
         if kind in (EventKind.ASSIGNMENT, EventKind.EXERCISE):
             for candidate in deliveries:
@@ -204,8 +204,8 @@ def plausible_split(old: HeldPosition, new: Holding) -> Fraction | None:
         return None
     p0, p1 = old.average_open_price or _ZERO, new.average_open_price
     q0, q1 = old.quantity, new.quantity
-    if p0 <= 0 or p1 <= 0 or q0 == q1 or (q0 > 0) != (q1 > 0):
-        return None
+    if p0 <= 0 or p1 <= 0 or p0 == p1 or q0 == 0 or (q0 > 0) != (q1 > 0):
+        return None  # (an odd lot may keep its quantity: 1 share at 3:2 is still 1 share, at two thirds of the price)
     ratio = Fraction(p0 / p1).limit_denominator(MAX_RATIO_TERM)
     if ratio == 1 or ratio.numerator > MAX_RATIO_TERM:
         return None
@@ -252,22 +252,21 @@ def needs_explaining(before: Mapping[str, HeldPosition], now: Mapping[str, Holdi
     """True when the change between two reads could be an event (worth one transactions read).
 
     An option position shrank or vanished, a stock or futures position appeared, or a stock position's
-    quantity and average open price moved in opposite directions (a split's signature).
+    quantity and average open price moved in opposite directions, or its price moved alone (a split's
+    signatures).
     """
     for symbol, old in before.items():
         new = now.get(symbol)
         size = abs(new.quantity) if new is not None else _ZERO
         if old.instrument_type in _OPTIONS and size < abs(old.quantity):
             return True
-        if (
-            new is not None
-            and old.instrument_type == 'Equity'
-            and old.average_open_price
-            and new.quantity != old.quantity
-        ):
+        if new is None or old.instrument_type != 'Equity' or not old.average_open_price:
+            continue
+        if new.average_open_price != old.average_open_price:
+            if new.quantity == old.quantity:
+                return True  # no trade changes the price alone
             grew = abs(new.quantity) > abs(old.quantity)
-            cheaper = new.average_open_price < old.average_open_price
-            if grew == cheaper and new.average_open_price != old.average_open_price:
+            if grew == (new.average_open_price < old.average_open_price):
                 return True
     return any(
         symbol not in before and holding.instrument_type in (InstrumentType.EQUITY, InstrumentType.FUTURE)
@@ -283,7 +282,7 @@ def explains(event: PositionEvent, before: Mapping[str, HeldPosition], now: Mapp
     new = now.get(event.symbol)
     size = abs(new.quantity) if new is not None else _ZERO
     if event.kind is EventKind.SPLIT:
-        return new is None or new.quantity != old.quantity
+        return new is None or new.quantity != old.quantity or new.average_open_price != old.average_open_price
     return size < abs(old.quantity)
 
 
