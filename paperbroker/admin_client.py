@@ -142,6 +142,56 @@ class AdminClient:
         )
         return result
 
+    # --- events without an order: expirations, exercises, assignments, splits, sessions ----------------------
+    def expire(self, date: str | None = None, *, instructions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Settle every option expiring up to ``date`` (default: today) now; ``instructions`` as below."""
+        body: dict[str, Any] = {'instructions': [_kebab(i) for i in instructions or []]}
+        if date:
+            body['date'] = date
+        result: dict[str, Any] = self._call('POST', '/expirations', body)
+        return result
+
+    def instruct(self, account_number: str, symbol: str, action: str) -> dict[str, Any]:
+        """A holder's instruction for the next expiration: ``exercise``, ``expire`` or ``assign``."""
+        body = {'account-number': account_number, 'symbol': symbol, 'action': action}
+        result: dict[str, Any] = self._call('POST', '/expiration-instructions', body)
+        return result
+
+    def exercise(self, account_number: str, symbol: str, quantity: Number | None = None) -> dict[str, Any]:
+        """Exercise a long option now (all of it unless ``quantity`` is given)."""
+        return self._early('/exercise', account_number, symbol, quantity)
+
+    def assign(self, account_number: str, symbol: str, quantity: Number | None = None) -> dict[str, Any]:
+        """Assign a short option now (all of it unless ``quantity`` is given)."""
+        return self._early('/assign', account_number, symbol, quantity)
+
+    def _early(self, path: str, account_number: str, symbol: str, quantity: Number | None) -> dict[str, Any]:
+        body: dict[str, Any] = {'account-number': account_number, 'symbol': symbol}
+        if quantity is not None:
+            body['quantity'] = str(quantity)
+        result: dict[str, Any] = self._call('POST', path, body)
+        return result
+
+    def split(self, symbol: str, ratio: str, *, orders: str = 'adjust') -> dict[str, Any]:
+        """Split (``'2:1'``) or reverse-split (``'1:10'``) a stock; ``orders``: adjust, cancel or keep."""
+        result: dict[str, Any] = self._call('POST', '/split', {'symbol': symbol, 'ratio': ratio, 'orders': orders})
+        return result
+
+    def set_session(self, *, close: str | None = None, early_closes: dict[str, str] | None = None) -> dict[str, Any]:
+        """Session close time (``'16:00'``) and early closes (``{'2026-11-27': '13:00'}``)."""
+        body: dict[str, Any] = {}
+        if close:
+            body['close'] = close
+        if early_closes:
+            body['early-closes'] = early_closes
+        result: dict[str, Any] = self._call('POST', '/session', body)
+        return result
+
+    def next_session(self, to: str = 'open') -> dict[str, Any]:
+        """Move the clock to the next session ``open`` (or ``close``), settling what becomes due."""
+        result: dict[str, Any] = self._call('POST', '/next-session', {'to': to})
+        return result
+
     # --- behaviour, faults, clock --------------------------------------------------------------------------
     def set_fill_behavior(
         self,

@@ -77,6 +77,7 @@ class Broker:
         self.requests.clear()
         self.accounts = build(scenario, self.core, self.engine, **options)
         self.candles.reset()
+        self.core.state.expirations_checked_at = self.clock.now()  # closes crossed from now on settle options
         self.auth.reset(self.core.user_id)
         self.tastyware.reset(self.core)
         self.scenario, self.options = scenario, options

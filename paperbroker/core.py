@@ -5,8 +5,8 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from typing import Any
 
 from paperbroker.accounting import value_account
@@ -29,6 +29,8 @@ class Settings:
     cancel_delay: float = 0.0
     replace_delay: float = 0.0
     market_open: bool = True
+    session_close: time = time(16, 0)  # New York time; option expirations settle at the close
+    early_closes: dict[date, time] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         """The settings as the admin API shows them."""
@@ -40,6 +42,10 @@ class Settings:
             'cancel-delay': self.cancel_delay,
             'replace-delay': self.replace_delay,
             'market-open': self.market_open,
+            'session-close': self.session_close.strftime('%H:%M'),
+            'early-closes': {
+                day.isoformat(): close.strftime('%H:%M') for day, close in sorted(self.early_closes.items())
+            },
         }
 
 

@@ -18,9 +18,11 @@ from paperbroker.clock import epoch_ms
 from paperbroker.complex_orders import ComplexOrders
 from paperbroker.core import Core
 from paperbroker.errors import ApiError, not_found, validation_error
+from paperbroker.expiration import Expirations
 from paperbroker.lifecycle import Lifecycle
 from paperbroker.model import Order, Quote, User, new_request_id
 from paperbroker.preview import buying_power_effect, fee_calculation
+from paperbroker.splits import Splits
 from paperbroker.validation import parse_order, preflight
 from paperbroker.wire import order_json
 
@@ -34,6 +36,8 @@ class Engine:
         self.core = core
         self.life = Lifecycle(core)
         self.complex = ComplexOrders(self)
+        self.expirations = Expirations(core, self.life)
+        self.splits = Splits(core, self.life)
 
     # --- single orders -------------------------------------------------------------------------------------
     def submit(self, account_number: str, body: Any, user: User, *, dry_run: bool) -> dict[str, Any]:
@@ -151,8 +155,10 @@ class Engine:
             self.core.hub.quote_changed(quote.symbol)
 
     def tick(self) -> None:
-        """Run whatever is due on the virtual clock (delayed fills, remainders, pending requests, expiry)."""
+        """Run whatever is due on the virtual clock (delayed fills, remainders, pending requests, expiry), then
+        settle the option expirations whose session close the clock crossed."""
         self.core.timers.run_due(self.core.now())
+        self.expirations.run_due()
 
     def open_market(self) -> None:
         """Route every order that was received while the market was closed."""

@@ -234,6 +234,10 @@ class BrokerState:
     transactions: list[Transaction] = field(default_factory=list)
     # Accounts whose time in force is a formality (Day / GTD orders never expire): the tastyware paper API's.
     no_expiry_accounts: set[str] = field(default_factory=set)
+    instructions: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(account, option symbol) → the holder's expiration instruction: exercise / expire / assign."""
+    expirations_checked_at: datetime | None = None
+    """The last virtual time the expiration run looked for session closes (None before the first tick)."""
     next_order_id: int = 100001
     next_complex_id: int = 5001
     next_fill_id: int = 9001

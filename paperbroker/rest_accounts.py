@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from paperbroker.accounting import value_account
-from paperbroker.clock import iso_s, ny_date
+from paperbroker.clock import iso_s, ny_date, parse_datetime
 from paperbroker.errors import ApiError, OAuthError, not_found
 from paperbroker.responses import (
     bool_param,
@@ -103,7 +103,8 @@ async def balances(request: Request) -> JSONResponse:
 
 
 async def transactions(request: Request) -> JSONResponse:
-    """``GET /accounts/{n}/transactions`` (paginated) with the common filters."""
+    """``GET /accounts/{n}/transactions`` (paginated): ``type``, ``types[]``, ``sub-type[]``, ``symbol``,
+    ``underlying-symbol``, ``start-date`` / ``end-date`` (New York dates), ``start-at`` / ``end-at``, ``sort``."""
     _, account = user_account(request)
     state = broker_of(request).core.state
     found = [t for t in state.transactions if t.account_number == account.number]
@@ -112,6 +113,8 @@ async def transactions(request: Request) -> JSONResponse:
         found = [t for t in found if t.transaction_type == kind]
     if types := list_param(request, 'types'):
         found = [t for t in found if t.transaction_type in types]
+    if sub_types := list_param(request, 'sub-type'):
+        found = [t for t in found if t.sub_type in sub_types]
     if symbol := params.get('symbol'):
         found = [t for t in found if t.symbol == symbol]
     if underlying := params.get('underlying-symbol'):
@@ -120,6 +123,13 @@ async def transactions(request: Request) -> JSONResponse:
         found = [t for t in found if ny_date(t.executed_at).isoformat() >= start]
     if end := params.get('end-date'):
         found = [t for t in found if ny_date(t.executed_at).isoformat() <= end]
+    for key, after in (('start-at', True), ('end-at', False)):
+        if raw := params.get(key):
+            try:
+                moment = parse_datetime(raw)
+            except ValueError:
+                raise ApiError(400, 'bad_request', f'{key} must be an ISO-8601 date-time') from None
+            found = [t for t in found if (t.executed_at >= moment if after else t.executed_at <= moment)]
     found.sort(key=lambda t: t.id, reverse=params.get('sort', 'Desc') != 'Asc')
     page, pagination = paginate(request, found, default_per_page=250)
     return ok_items(request, [transaction_json(t) for t in page], pagination)

@@ -1,4 +1,5 @@
-"""Seeded worlds: ``demo`` (the documented realistic account), ``empty`` and ``large`` (for benchmarks).
+"""Seeded worlds: ``demo`` (the documented realistic account), ``empty``, ``large`` (for benchmarks) and
+``expiration`` (four Fridays of option expirations, :mod:`paperbroker.scenario_expiration`).
 
 Other engineers' tests depend on ``demo`` exactly as documented in ``docs/paper-broker.md``: keep it stable.
 """
@@ -13,9 +14,10 @@ from typing import Any
 from paperbroker.core import Core
 from paperbroker.engine import Engine
 from paperbroker.instruments import occ_symbol, third_friday
+from paperbroker.scenario_expiration import build_expiration
 from paperbroker.seeding import add_account, add_order, add_position, add_user, set_quote
 
-SCENARIOS = ('demo', 'empty', 'large')
+SCENARIOS = ('demo', 'empty', 'large', 'expiration')
 USER_ID = 'U0000012345'
 DEMO_ACCOUNT = '5WT00001'
 DEMO_IRA = '5WT00002'
@@ -96,6 +98,8 @@ def build(name: str, core: Core, engine: Engine, **options: Any) -> list[str]:
         add_account(core, DEMO_ACCOUNT, USER_ID, cash=cash, opened_at=core.now() - timedelta(days=365))
     elif name == 'large':
         _large(core, engine, **options)
+    elif name == 'expiration':
+        build_expiration(core, engine, USER_ID)
     else:
         raise ValueError(f'unknown scenario {name!r}; use one of {", ".join(SCENARIOS)}')
     return [a.number for a in core.state.user_accounts(USER_ID)]

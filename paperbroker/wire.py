@@ -13,7 +13,7 @@ from typing import Any
 
 from paperbroker.accounting import Valuation, mark_of
 from paperbroker.amounts import ZERO, fmt, fmt_qty, signed_pair, wire_int
-from paperbroker.clock import iso_ms
+from paperbroker.clock import NEW_YORK, SESSION_CLOSE, iso_ms
 from paperbroker.instruments import EquityOption, Future, FutureOption
 from paperbroker.model import Account, BrokerState, ComplexOrder, Order, Position
 
@@ -223,5 +223,6 @@ def _ts(moment: datetime | None) -> str | None:
 
 
 def _expires_at(expiration: date, instrument: EquityOption | Future | FutureOption) -> str:
-    hour = 21 if isinstance(instrument, EquityOption) else 14
-    return f'{expiration.isoformat()}T{hour}:{"00" if hour == 21 else "30"}:00.000+00:00'
+    if isinstance(instrument, EquityOption):  # equity options stop trading at the 16:00 New York close
+        return iso_ms(datetime.combine(expiration, SESSION_CLOSE, NEW_YORK))
+    return f'{expiration.isoformat()}T14:30:00.000+00:00'

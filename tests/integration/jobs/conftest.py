@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -75,8 +75,13 @@ class Harness:
 
 
 def make_harness(
-    broker: PaperBroker, mode: str = 'live', client: TastytradeClient | None = None, **config: Any
+    broker: PaperBroker,
+    mode: str = 'live',
+    client: TastytradeClient | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    **config: Any,
 ) -> Harness:
+    """Jobs against ``broker``; ``clock=broker_clock(broker)`` makes tastyguard live in the broker's virtual time."""
     create_tables(boto3.client('dynamodb'))
     notifier = MemoryNotifier()
     ctx = build_context(
@@ -85,8 +90,14 @@ def make_harness(
         state=StateTable(),
         notifier=notifier,
         owner='test',
+        clock=clock,
     )
     return Harness(ctx, broker, notifier)
+
+
+def broker_clock(broker: PaperBroker) -> Callable[[], datetime]:
+    """The paper broker's virtual clock (advanced by the admin API), for tastyguard's own clock."""
+    return broker.broker.clock.now
 
 
 @pytest.fixture

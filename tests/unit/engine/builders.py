@@ -134,7 +134,7 @@ def inputs(
         instruments=instruments,
         policy=account_policy(cfg or config(policy), ACCOUNT),
         salt=salt,
-        now=NOW,
+        now=kw.pop('now', NOW),
         **kw,
     )
 

@@ -20,10 +20,11 @@ from tastyguard.broker.models.balances import AccountBalance
 from tastyguard.broker.models.common import InstrumentType
 from tastyguard.broker.models.positions import Position
 from tastyguard.broker.orders_api import OrdersApi
+from tastyguard.broker.transactions_api import TransactionsApi
 
 
-class TastytradeClient(OrdersApi, MarketApi):
-    """The tastytrade REST client (accounts, positions, balances, orders, instruments, quotes).
+class TastytradeClient(OrdersApi, MarketApi, TransactionsApi):
+    """The tastytrade REST client (accounts, positions, balances, orders, instruments, quotes, transactions).
 
     See :class:`~tastyguard.broker.core.ClientCore` for the constructor's parameters.
     """

@@ -31,7 +31,7 @@ def serve(
     *,
     host: str = typer.Option('127.0.0.1', help='Interface to listen on.'),
     port: int = typer.Option(0, help='Port to listen on (0 picks a free one).'),
-    scenario: str = typer.Option('demo', help='Seeded world: demo, empty or large.'),
+    scenario: str = typer.Option('demo', help='Seeded world: demo, empty, large or expiration.'),
     positions: int = typer.Option(500, help='large: number of positions.'),
     orders: int = typer.Option(300, help='large: number of working orders.'),
     accounts: int = typer.Option(1, help='large: number of accounts.'),

@@ -58,6 +58,8 @@ BUILTIN_DEFAULTS: Mapping[str, object] = {
     'limit_offset': _pct(1),
     'time_in_force': StopTimeInForce.GTC,
     'on_human_cancel': OnHumanCancel.RESPECT,
+    'expiry_day_kind': None,
+    'expiry_cutoff_minutes': 30,
 }
 """What applies where the configuration says nothing."""
 
@@ -89,6 +91,8 @@ class EffectivePolicy:
     limit_offset: Distance
     time_in_force: StopTimeInForce
     on_human_cancel: OnHumanCancel
+    expiry_day_kind: StopKind | None
+    expiry_cutoff_minutes: int
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     notes: tuple[str, ...] = ()
 
@@ -138,7 +142,8 @@ def _stack(scope: PolicyScope, layers: Iterable[_Layer]) -> EffectivePolicy:
     guarded = 'kind' in BUILTIN_SCOPE_DEFAULTS.get(scope, {})
     for layer in layers:
         for name, value in layer.values.items():
-            if name == 'kind' and guarded and not layer.specific and value not in _SAFE_KINDS:
+            kindlike = name in ('kind', 'expiry_day_kind') and value is not None
+            if kindlike and guarded and not layer.specific and value not in _SAFE_KINDS:
                 continue  # a general `kind: stop` never turns on orders where the built-in says alert_only
             values[name] = value
             sources[name] = layer.name

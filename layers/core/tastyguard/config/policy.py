@@ -74,8 +74,11 @@ ALLOWED_KINDS: dict[PolicyScope, frozenset[StopKind]] = {
 EXT_SCOPES = frozenset({PolicyScope.EQUITY})
 """Scopes where ``GTC Ext`` is allowed (extended-hours orders are single-leg equity only)."""
 
-CLEARABLE = frozenset({'min_distance', 'max_distance'})
+CLEARABLE = frozenset({'min_distance', 'max_distance', 'expiry_day_kind'})
 """Fields where an explicit ``null`` removes what a lower layer set."""
+
+MAX_EXPIRY_CUTOFF_MINUTES = 390
+"""A whole regular session."""
 
 _ONE = Decimal(1)
 _HUNDRED = Decimal(100)
@@ -102,6 +105,15 @@ class PolicyOverride(BaseModel):
     limit_offset: DistanceField | None = Field(None, description='stop_limit: limit price this far past the trigger')
     time_in_force: StopTimeInForce | None = Field(None, description="'GTC' or 'GTC Ext' (equities only)")
     on_human_cancel: OnHumanCancel | None = Field(None, description='respect (leave it, tell once) or replace')
+    expiry_day_kind: StopKind | None = Field(
+        None, description="options on their expiration day: another kind (e.g. alert_only); null: the same as 'kind'"
+    )
+    expiry_cutoff_minutes: int | None = Field(
+        None,
+        ge=0,
+        le=MAX_EXPIRY_CUTOFF_MINUTES,
+        description='no new or larger option stop within this many minutes of its expiry (existing stops stay)',
+    )
 
     @field_validator('distance', 'min_distance', 'max_distance', 'clamp_distance')
     @classmethod
@@ -156,9 +168,10 @@ class ScopedOverride(PolicyOverride):
         """Problems with this layer when it applies to ``scope`` (empty when fine)."""
         problems: list[str] = []
         allowed = ALLOWED_KINDS.get(scope)
-        if allowed is not None and self.kind is not None and self.kind not in allowed:
-            names = ', '.join(sorted(allowed))
-            problems.append(f"kind '{self.kind}' is not available for {scope} (tastytrade allows: {names})")
+        for name, kind in (('kind', self.kind), ('expiry_day_kind', self.expiry_day_kind)):
+            if allowed is not None and kind is not None and kind not in allowed:
+                names = ', '.join(sorted(allowed))
+                problems.append(f"{name} '{kind}' is not available for {scope} (tastytrade allows: {names})")
         if self.time_in_force is StopTimeInForce.GTC_EXT and scope not in EXT_SCOPES:
             problems.append(f"time_in_force 'GTC Ext' is for equities only, not {scope}")
         return problems

@@ -26,6 +26,7 @@ class AlertKind(enum.StrEnum):
     PENDING_ABSENCE = 'pending_absence'
     STOP_TRIGGERING = 'stop_triggering'
     FRACTIONAL = 'fractional'
+    EXPIRING = 'expiring'
 
 
 class PriceEffect(enum.StrEnum):

@@ -10,6 +10,7 @@ from tastyguard.config.effective import EffectivePolicy
 from tastyguard.config.models import Severity
 from tastyguard.config.policy import PolicyScope, StopKind
 from tastyguard.engine.actions import Alert, AlertKind
+from tastyguard.engine.expiry import for_last_session
 from tastyguard.engine.identifiers import external_identifier
 from tastyguard.engine.types import EQUITY_TICKS, Holding, InstrumentType, PlanInputs
 from tastyguard.ticks import Tick
@@ -39,7 +40,7 @@ class Context:
         memo = (scope, keys)
         if memo not in self._policies:
             self._policies[memo] = book.resolve(scope, keys)
-        return self._policies[memo]
+        return for_last_session(self._policies[memo], holding, self.inputs.now)
 
     def structure_policy(self, underlying: str, legs: Sequence[Holding]) -> EffectivePolicy:
         """The ``spread`` policy of a structure: its underlying's, unless a leg is hands-off or alert-only.
@@ -54,6 +55,8 @@ class Context:
         if memo not in self._policies:
             self._policies[memo] = book.resolve(PolicyScope.SPREAD, keys)
         chosen = self._policies[memo]
+        for leg in legs:
+            chosen = for_last_session(chosen, leg, self.inputs.now)
         for kind in (StopKind.NONE, StopKind.ALERT_ONLY):
             for leg in legs:
                 policy = self.policy(leg, PolicyScope.SPREAD)

@@ -29,6 +29,7 @@ from tastyguard.engine.actions import (
 )
 from tastyguard.engine.context import Context
 from tastyguard.engine.coverage import Book, Entry, Tally, sort_orders, stop_coverage, tally
+from tastyguard.engine.expiry import minutes_left
 from tastyguard.engine.settle import Want, settle
 from tastyguard.engine.trigger import Market, NoStop, StopPrice, compute_stop, mark_price, market_reference
 from tastyguard.engine.types import Holding, InstrumentType
@@ -81,6 +82,10 @@ def blocker(ctx: Context, holding: Holding, policy: EffectivePolicy, in_structur
         return block(AlertKind.ALERT_ONLY, f'policy is alert_only (set by {source}); no stop placed', only=True)
     if holding.expires_at is not None and holding.expires_at <= ctx.inputs.now:
         return block(AlertKind.UNPROTECTABLE, 'expired; no stop placed', Severity.INFO)
+    left = minutes_left(holding, policy, ctx.inputs.now)
+    if left is not None:
+        text = f'expires in {left} min: no new or larger stop this close to expiry (expiry_cutoff_minutes: '
+        return block(AlertKind.EXPIRING, text + f'{policy.expiry_cutoff_minutes}); existing stops stay', Severity.INFO)
     if ctx.ticks(symbol, holding.instrument_type) is None:
         return block(AlertKind.UNPROTECTABLE, 'no instrument data (tick table), so no valid stop price exists')
     view = ctx.inputs.instruments.get(symbol)

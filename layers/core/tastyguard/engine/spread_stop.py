@@ -41,6 +41,7 @@ from tastyguard.engine.actions import (
 )
 from tastyguard.engine.context import Context
 from tastyguard.engine.coverage import CANCELLABLE_STATUSES, REPLACEABLE_STATUSES, Entry, closes, closing_action
+from tastyguard.engine.expiry import minutes_left
 from tastyguard.engine.multi_leg import settle_multi_leg, staying_quantity
 from tastyguard.engine.settle import id_key, improves
 from tastyguard.engine.trigger import NoStop, StopPrice, compute_stop, limit_price
@@ -204,6 +205,12 @@ def _blocked(
     if any(staying_quantity(ctx, h, index) for h in legs):
         return 'our single-leg orders on its legs still pending', Severity.INFO
     policy = ctx.structure_policy(legs[0].underlying_symbol, legs)
+    left = [m for h in legs if (m := minutes_left(h, policy, ctx.inputs.now)) is not None]
+    if left:
+        return (
+            f'a leg expires in {min(left)} min (expiry_cutoff_minutes: {policy.expiry_cutoff_minutes})',
+            Severity.INFO,
+        )
     cancelled = ctx.inputs.human_cancels & {legs[0].underlying_symbol, *(h.symbol for h in legs)}
     if cancelled and policy.on_human_cancel is OnHumanCancel.RESPECT:
         return 'a person cancelled our stop (on_human_cancel: respect)', Severity.INFO

@@ -1,5 +1,6 @@
-"""``digest``: the daily summary — positions and coverage, money at risk without a stop, what tastyguard did
-in the last day, and what is waiting for the user. Reads the broker (no writes) and the stores."""
+"""``digest``: the daily summary — positions and coverage, money at risk without a stop, this week's
+expirations and assignments (done and coming, :mod:`tastyguard.jobs.week_ahead`), what tastyguard did in the
+last day, and what is waiting for the user. Reads the broker (no writes) and the stores."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from decimal import Decimal
 
 from tastyguard.config.models import Severity
 from tastyguard.engine.actions import CoverageStatus
+from tastyguard.jobs import week_ahead
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.ensure_stops import plan_account
 from tastyguard.jobs.invocation import JobInvocation
 from tastyguard.jobs.notices import account_label
 from tastyguard.jobs.outcome import DONE, Outcome, summarise_coverage
+from tastyguard.jobs.reading import AccountRead, quotes_for
 from tastyguard.jobs.results import result_words
 from tastyguard.notify.notice import Notice, NoticeSection
 
@@ -31,7 +34,8 @@ _COVERAGE_WORDS = {
 def digest(ctx: JobContext, invocation: JobInvocation, account: str, run_id: str, outcome: Outcome) -> Outcome:
     """Build the account's daily digest (published by the runner)."""
     mode = ctx.mode_for(account)
-    plan, _ = plan_account(ctx, account, invocation.salt(run_id), outcome)
+    plan, read = plan_account(ctx, account, invocation.salt(run_id), outcome)
+    week = _week(ctx, account, read, outcome)
     positions, protected, unprotected, at_risk = summarise_coverage(plan, [], applied=False)
     outcome.positions, outcome.protected, outcome.unprotected, outcome.money_at_risk = (
         positions,
@@ -72,7 +76,7 @@ def digest(ctx: JobContext, invocation: JobInvocation, account: str, run_id: str
     ]
     outcome.notice = Notice(
         kind='digest',
-        severity=Severity.WARNING if unprotected or waiting else Severity.INFO,
+        severity=Severity.WARNING if unprotected or waiting or any(_SOON in text for text in week) else Severity.INFO,
         title=f'Daily digest: {protected} of {positions} positions protected'
         + (f', {at_risk:,.2f} at risk' if at_risk > Decimal(0) else ''),
         environment=ctx.environment,
@@ -81,6 +85,7 @@ def digest(ctx: JobContext, invocation: JobInvocation, account: str, run_id: str
         summary=f'{positions} positions, {protected} fully protected, {unprotected} without a full stop.',
         sections=[
             NoticeSection(title='Positions and coverage', lines=coverage_lines),
+            NoticeSection(title='Expirations and assignments this week', lines=week or ['nothing']),
             NoticeSection(
                 title='What tastyguard did in the last 24 hours',
                 lines=[_did(kind, count) for kind, count in sorted(done.items())] + failed + events[:20] or ['nothing'],
@@ -92,6 +97,24 @@ def digest(ctx: JobContext, invocation: JobInvocation, account: str, run_id: str
     )
     outcome.publish_notice = ctx.config.notifications.digest
     return outcome
+
+
+_SOON = 'assignment likely'
+
+
+def _week(ctx: JobContext, account: str, read: AccountRead, outcome: Outcome) -> list[str]:
+    now = ctx.clock()
+    expiring = week_ahead.expiring_this_week(read.holdings, read.quotes, now)
+    missing = [pair for pair in week_ahead.underlying_symbols(expiring) if pair[0] not in read.quotes]
+    quotes = dict(read.quotes)
+    if missing:
+        fetched, notes = quotes_for(ctx.broker, missing)
+        quotes.update(fetched)
+        outcome.notes.extend(notes)
+        expiring = week_ahead.expiring_this_week(read.holdings, quotes, now)
+    snapshot = ctx.stores.snapshots.latest(account)
+    done = week_ahead.happened_this_week(snapshot.events if snapshot else (), now)
+    return done + [week_ahead.line(item) for item in expiring]
 
 
 def _did(kind: str, count: int) -> str:

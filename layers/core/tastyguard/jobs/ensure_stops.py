@@ -1,9 +1,11 @@
 """``ensure_stops``: every position protected by a correct broker-side stop.
 
 Per account, under the account lease: settle earlier ambiguous writes → read positions, orders, quotes and
-instruments → confirm absent positions with a second read → notice stops a person cancelled → plan →
-apply per mode → remember what was seen. A failed positions or orders read raises before anything is
-planned, so missing data is never mistaken for a flat account.
+instruments → recognise expirations, assignments, exercises and splits (:mod:`tastyguard.jobs.overnight`) →
+confirm absent positions with a second read → notice stops a person cancelled → plan (re-deriving pre-split
+stops) → apply per mode → announce the recognised events with what was done → remember what was seen. A
+failed positions, orders or (when needed) transactions read raises before anything is planned, so missing data
+is never mistaken for a flat account.
 """
 
 from __future__ import annotations
@@ -12,14 +14,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
+from tastyguard.calendar import NEW_YORK
 from tastyguard.config.effective import account_policy
 from tastyguard.config.models import Mode, Severity
 from tastyguard.config.policy import Basis
 from tastyguard.engine.actions import Alert, Plan
 from tastyguard.engine.context import Context
-from tastyguard.engine.planner import plan as make_plan
+from tastyguard.engine.corporate import plan_with_splits
 from tastyguard.engine.types import PlanInputs, QuoteView
-from tastyguard.jobs import mapping, ownership, tracking
+from tastyguard.jobs import mapping, overnight, ownership, tracking
 from tastyguard.jobs.changes import classify
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.executor import Executor, resolve_intents
@@ -39,7 +42,7 @@ ALERT_KINDS = frozenset(
     {
         'breached', 'unprotectable', 'no_quote', 'blocked_by_human_orders', 'blocked_by_pending_orders',
         'human_over_coverage', 'futures_option', 'spread', 'alert_only', 'human_cancelled', 'pending_absence',
-        'stop_triggering', 'fractional', 'order_failed', 'writes_blocked', 'shadow',
+        'stop_triggering', 'fractional', 'expiring', 'order_failed', 'writes_blocked', 'shadow',
     }
 )  # fmt: skip
 """The alert kinds ensure_stops is authoritative for (an open one that is gone is resolved)."""
@@ -107,6 +110,9 @@ def _record_changes(
 ) -> dict[str, Decimal]:
     """Report what changed at the broker since the last run; remember stops a person cancelled or edited."""
     changes = classify(account, read.orders, previous, intents, ctx.clock(), owners)
+    today = ctx.clock().astimezone(NEW_YORK).date()
+    for text in overnight.fold_order_changes(changes, snapshot.events, today):
+        outcome.notes.append(f'{text} (the contract ended: told with its expiration or assignment)')
     outcome.alerts.extend(changes.alerts)
     outcome.events.extend(changes.events)
     recorded = dict(snapshot.human_cancels)
@@ -140,9 +146,11 @@ def plan_account(
     scope = None if symbol is None else Scope.around(symbol, read.holdings)
     outcome.notes.extend(read.notes)
     snapshot = ctx.stores.snapshots.latest(account) or PositionSnapshot(account=account, taken_at=ctx.clock())
+    snapshot = overnight.observe(ctx, account, snapshot, read.holdings).snapshot
     previous = ctx.stores.ledger.all(account)
     intents = ownership.lazy_intents(ctx, account)
-    owners = ownership.decide(read.orders, previous, intents)
+    splits = {split.symbol: split.factor for split in overnight.splits(snapshot)}
+    owners = ownership.decide(read.orders, previous, intents, splits)
     read = replace(read, working=mapping.working_orders(read.orders, {oid: v.ours for oid, v in owners.items()}))
     absent = tracking.next_absent_counts(
         snapshot.absent_counts,
@@ -164,10 +172,11 @@ def plan_account(
         absent_counts=absent,
         human_cancels=frozenset(cancels),
     )
+    inputs = overnight.with_delivery_basis(inputs, snapshot)
     marks = _high_water(ctx, account, inputs)
     if marks:
         inputs = replace(inputs, high_water=marks)
-    plan = make_plan(inputs)
+    plan = plan_with_splits(inputs, overnight.splits(snapshot))
     ctx.stores.ledger.save(tracking.changed_entries(read.orders, previous, ctx.clock(), owners))
     ctx.stores.snapshots.save(
         tracking.next_snapshot(snapshot, read.holdings, taken_at=ctx.clock(), absent=absent, human_cancels=cancels)
@@ -193,6 +202,7 @@ def ensure_stops(ctx: JobContext, invocation: JobInvocation, account: str, run_i
             ledger.save(tracking.changed_entries(executor.touched, ledger.all(account), ctx.clock()))
     outcome.alerts.extend(_alerts(plan))
     outcome.alerts.extend(_write_alerts(account, outcome.actions, executor.gate))
+    outcome.alerts.extend(overnight.announce(ctx, account, plan, read, outcome.actions))
     if executor.gate.blocked_reason and mode is Mode.LIVE:
         outcome.notes.append(f'order writes blocked: {executor.gate.blocked_reason}')
     if invocation.symbol is not None:

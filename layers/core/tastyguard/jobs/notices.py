@@ -19,7 +19,12 @@ from tastyguard.notify.dedupe import AlertCandidate, Triage, triage
 from tastyguard.notify.notice import Notice, NoticeSection
 from tastyguard.store.alerts import AlertRecord
 
-ONE_SHOT_KINDS = frozenset({'stop_filled', 'partial_fill', 'stop_cancelled', 'stop_edited', 'rejected', 'expired'})
+ONE_SHOT_KINDS = frozenset(
+    {
+        'stop_filled', 'partial_fill', 'stop_cancelled', 'stop_edited', 'rejected', 'expired',
+        'expiration', 'assignment', 'exercise', 'cash_settlement', 'split',  # position events (jobs/overnight.py)
+    }
+)  # fmt: skip
 """Alerts about events, not conditions: announced once and closed at once (never "waiting for you")."""
 
 TRANSIENT_KINDS = frozenset({'blocked_by_pending_orders', 'pending_absence'})

@@ -8,8 +8,8 @@ for "its" order to become a stop again. The rules, in order:
 
 1. The ledger already decided for this order id: a person's order stays the person's; ours stays ours only
    while its shape (type, trigger, limit, time in force, legs and their quantities) equals what tastyguard
-   sent (:class:`~tastyguard.store.ledger.SentShape`). An entry from before shapes were kept adopts the
-   order's current shape.
+   sent (:class:`~tastyguard.store.ledger.SentShape`), or as the broker adjusted it for a split (the same order,
+   its quantity times the split ratio). An entry from before shapes were kept adopts the order's current shape.
 2. First sight of the order id: ours if an intent of ours created it (the intent's order id is this one, or
    it is still unresolved) and, when the intent's request can be read, the order still has its shape. An
    intent that created *another* order under this identifier means this one is a copy or a person's
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
 from tastyguard.broker import models as wire
@@ -114,11 +114,35 @@ def differences(sent: SentShape, now: SentShape) -> list[str]:
 class Ownership:
     """Verdicts for the orders of one read (intents are read at most once, and only when needed)."""
 
-    def __init__(self, previous: Mapping[int, LedgerEntry], intents: Callable[[], Sequence[Intent]]) -> None:
+    def __init__(
+        self,
+        previous: Mapping[int, LedgerEntry],
+        intents: Callable[[], Sequence[Intent]],
+        splits: Mapping[str, Decimal] | None = None,
+    ) -> None:
         self._previous = previous
         self._load_intents = intents
+        self._splits = dict(splits or {})
         self._intents: dict[str, list[Intent]] | None = None
         self.verdicts: dict[int, Verdict] = {}
+
+    def _split_adjusted(self, sent: SentShape, now: SentShape) -> bool:
+        """The broker's own adjustment of a working order for a split (FINRA Rule 5330): the same order, its
+        quantity multiplied by the ratio (rounded either way), its type and time in force unchanged."""
+        if (
+            sent.order_type != now.order_type
+            or sent.time_in_force != now.time_in_force
+            or len(sent.legs) != len(now.legs)
+        ):
+            return False
+        for before, after in zip(sent.legs, now.legs, strict=True):
+            ratio = self._splits.get(before.symbol)
+            if ratio is None or before.symbol != after.symbol or before.action != after.action:
+                return False
+            scaled = before.quantity * ratio
+            if after.quantity not in {scaled.to_integral_value(rounding=r) for r in (ROUND_FLOOR, ROUND_CEILING)}:
+                return False
+        return True
 
     def _intents_for(self, key: str) -> list[Intent]:
         if self._intents is None:
@@ -152,12 +176,18 @@ class Ownership:
         entry = self._previous.get(order.id)
         if entry is not None:
             if not entry.ours:
-                return Verdict(ours=False, why=entry.disowned_because)
+                if entry.sent is not None and self._split_adjusted(entry.sent, now):
+                    return Verdict(ours=True, sent=now)  # judged before the split was known: the broker's doing
+                return Verdict(ours=False, sent=entry.sent, why=entry.disowned_because)
             if entry.sent is None:
                 return Verdict(ours=True, sent=now)
             changed = differences(entry.sent, now)
+            if changed and self._split_adjusted(entry.sent, now):
+                return Verdict(ours=True, sent=now)  # the broker adjusted it for a split: still ours
             if changed:
-                return Verdict(ours=False, why=f'changed since tastyguard sent it ({"; ".join(changed)})')
+                return Verdict(
+                    ours=False, sent=entry.sent, why=f'changed since tastyguard sent it ({"; ".join(changed)})'
+                )
             return Verdict(ours=True, sent=entry.sent)
         intents = self._intents_for(order.external_identifier)
         for intent in intents:
@@ -178,10 +208,13 @@ class Ownership:
 
 
 def decide(
-    orders: Sequence[wire.Order], previous: Mapping[int, LedgerEntry], intents: Callable[[], Sequence[Intent]]
+    orders: Sequence[wire.Order],
+    previous: Mapping[int, LedgerEntry],
+    intents: Callable[[], Sequence[Intent]],
+    splits: Mapping[str, Decimal] | None = None,
 ) -> dict[int, Verdict]:
-    """Verdicts for ``orders`` (see the module docstring)."""
-    return Ownership(previous, intents).decide(orders)
+    """Verdicts for ``orders`` (see the module docstring); ``splits``: symbol → ratio of splits in force."""
+    return Ownership(previous, intents, splits).decide(orders)
 
 
 def is_ours(order: wire.Order, verdicts: Mapping[int, Verdict]) -> bool:

@@ -7,7 +7,9 @@ fill. Orders that dropped off ``/orders/live`` are looked up one by one (a bound
 What it fixes itself: ambiguous writes are settled by looking them up, and when one of tastyguard's stops
 ended without a fill and without a person's hand (the broker cancelled, rejected or expired it), the
 account's protection is re-planned and applied right away under the same lease (``ensure_stops``). Everything
-else is reported: a person's cancel is remembered and respected per ``on_human_cancel``.
+else is reported: a person's cancel is remembered and respected per ``on_human_cancel``. An order that ended
+with its contract (our stop on an option that expired or was assigned) is not announced on its own: the
+event's message names it (:mod:`tastyguard.jobs.overnight`).
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from collections.abc import Mapping
 
 from tastyguard.broker import models as wire
 from tastyguard.broker.errors import BrokerError, NotFoundError
+from tastyguard.calendar import NEW_YORK
 from tastyguard.config.models import Severity
-from tastyguard.jobs import mapping, ownership, tracking
+from tastyguard.jobs import mapping, overnight, ownership, tracking
 from tastyguard.jobs.changes import Changes, classify, describe
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.ensure_stops import ensure_stops
@@ -85,17 +88,24 @@ def reconcile_orders(
         except BrokerError as error:
             outcome.notes.append(f'order {entry.order_id}: lookup failed ({error}); next run tries again')
     intents = ownership.lazy_intents(ctx, account)
-    owners = ownership.decide(orders, previous, intents)
+    latest = ctx.stores.snapshots.latest(account)
+    splits = {split.symbol: split.factor for split in overnight.splits(latest)} if latest else {}
+    owners = ownership.decide(orders, previous, intents, splits)
     changes = classify(account, orders, previous, intents, ctx.clock(), owners)
     _triggered_unfilled(ctx, changes, orders, owners)
-    outcome.alerts.extend(changes.alerts)
-    outcome.events.extend(changes.events)
     ctx.stores.ledger.save([*tracking.changed_entries(orders, previous, ctx.clock(), owners), *gone])
     if changes.person_cancels:
         _remember_person_cancels(ctx, account, changes.person_cancels)
     if changes.reprotect:
         outcome.notes.append("re-planned protection after the broker ended one of tastyguard's stops")
         ensure_stops(ctx, invocation, account, run_id, outcome)
+    # After the re-plan, which recognises the expirations and assignments behind ended orders: fold those in.
+    snapshot = ctx.stores.snapshots.latest(account)
+    today = ctx.clock().astimezone(NEW_YORK).date()
+    for text in overnight.fold_order_changes(changes, snapshot.events if snapshot else (), today):
+        outcome.notes.append(f'{text} (the contract ended: told with its expiration or assignment)')
+    outcome.alerts.extend(changes.alerts)
+    outcome.events.extend(changes.events)
     return outcome
 
 

@@ -1,13 +1,15 @@
 """``sync_positions``: snapshot the positions and report what opened, closed or changed since last time.
 
 One positions read per account. It also keeps the bookkeeping the planner relies on current between
-``ensure_stops`` runs: how many consecutive reads a position with a tastyguard stop has been absent, and
-which human cancels still apply.
+``ensure_stops`` runs: how many consecutive reads a position with a tastyguard stop has been absent, which
+human cancels still apply, and which expirations, assignments, exercises and splits explain a change
+(:mod:`tastyguard.jobs.overnight`). Those changes are left to ``ensure_stops``, which announces each event once
+with the protection it adds; this job does not list them again.
 """
 
 from __future__ import annotations
 
-from tastyguard.jobs import tracking
+from tastyguard.jobs import overnight, tracking
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.invocation import JobInvocation
 from tastyguard.jobs.outcome import Outcome
@@ -21,16 +23,23 @@ def sync_positions(ctx: JobContext, invocation: JobInvocation, account: str, run
     """Read, diff, store (see the module docstring)."""
     _, holdings = read_positions(ctx.broker, account)
     snapshot = ctx.stores.snapshots.latest(account) or PositionSnapshot(account=account, taken_at=ctx.clock())
+    observed = overnight.observe(ctx, account, snapshot, holdings)
+    explained = observed.explained | {s for e in snapshot.events if e.announced_at is None for s in e.symbols}
+    snapshot = observed.snapshot
     before = snapshot.by_symbol()
     now = {holding.symbol: holding for holding in holdings}
     for symbol, holding in sorted(now.items()):
+        if symbol in explained:
+            continue
         if symbol not in before:
             outcome.events.append(f'{symbol}: opened {holding.quantity:+}')
         elif before[symbol].quantity != holding.quantity:
             outcome.events.append(f'{symbol}: {before[symbol].quantity:+} → {holding.quantity:+}')
     for symbol, held in sorted(before.items()):
-        if symbol not in now:
+        if symbol not in now and symbol not in explained:
             outcome.events.append(f'{symbol}: closed (was {held.quantity:+})')
+    for event in observed.recognised:
+        outcome.notes.append(f'recognised {event.kind} of {event.symbol}; ensure_stops announces it with what it does')
     tracking.forget_closed(ctx.stores.high_water, account, snapshot, holdings)
     watched = {e.symbol for e in ctx.stores.ledger.all(account).values() if e.ours and not e.terminal}
     absent = tracking.next_absent_counts(snapshot.absent_counts, watched, now)

@@ -55,7 +55,7 @@ def ledger_entry(
         order_id=int(order.id or 0),
         status=status,
         ours=verdict.ours,
-        sent=verdict.sent if verdict.ours else None,
+        sent=verdict.sent,
         disowned_because=None if verdict.ours else verdict.why,
         symbol=leg.symbol,
         underlying_symbol=order.underlying_symbol,

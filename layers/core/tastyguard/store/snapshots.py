@@ -3,7 +3,8 @@
 ``sync_positions`` diffs the new read against the latest snapshot (opened / closed / changed). The
 ``absent_counts`` let the planner cancel an orphaned stop only after its position was missing on two
 consecutive reads; ``human_cancels`` remember where a person cancelled one of tastyguard's stops (until that
-position changes). A dated copy of every snapshot is kept for a month.
+position changes); ``events`` hold the expirations, assignments, exercises and splits recognised lately
+(:mod:`tastyguard.store.position_events`). A dated copy of every snapshot is kept for a month.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tastyguard.store.keys import SNAPSHOT_SK, account_pk, snapshot_history_sk
+from tastyguard.store.position_events import PositionEvent
 from tastyguard.store.table import StateTable
 
 HISTORY_TTL = timedelta(days=35)
@@ -43,6 +45,7 @@ class PositionSnapshot(BaseModel):
     positions: list[HeldPosition] = Field(default_factory=list)
     absent_counts: dict[str, int] = Field(default_factory=dict)
     human_cancels: dict[str, Decimal] = Field(default_factory=dict)  # symbol → position quantity at the cancel
+    events: list[PositionEvent] = Field(default_factory=list)  # recognised position events, oldest first
     version: int = 0
 
     def by_symbol(self) -> dict[str, HeldPosition]:

@@ -75,7 +75,7 @@ if TYPE_CHECKING:
         UnknownNotification,
         parse_notification,
     )
-    from tastyguard.broker.models.transactions import Transaction
+    from tastyguard.broker.models.transactions import Transaction, TransactionSubType, TransactionType
 
 LAZY: dict[str, str] = {
     **dict.fromkeys(
@@ -106,7 +106,7 @@ LAZY: dict[str, str] = {
         ],
         'streamer',
     ),
-    'Transaction': 'transactions',
+    **dict.fromkeys(['Transaction', 'TransactionSubType', 'TransactionType'], 'transactions'),
 }
 """Public names loaded on first access, and the submodule that holds each."""
 
@@ -183,6 +183,8 @@ __all__ = [
     'TradingStatus',
     'TradingStatusNotification',
     'Transaction',
+    'TransactionSubType',
+    'TransactionType',
     'UnknownNotification',
     'millis_to_datetime',
     'parse_notification',

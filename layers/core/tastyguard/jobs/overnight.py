@@ -1,0 +1,279 @@
+"""Events that change positions without an order: expirations, assignments, exercises, splits.
+
+``sync_positions`` and ``ensure_stops`` both call :func:`observe` on every positions read. When the change since
+the last snapshot could be such an event (an option shrank or vanished, a stock or futures position appeared,
+a stock position's quantity and price moved in opposite directions), one transactions read names it
+(:mod:`tastyguard.jobs.recognition`); a failed read raises, so the cycle is skipped rather than an event missed.
+A recognised event is remembered in the snapshot until ``ensure_stops`` has acted on it and :func:`announce`d
+it, once, with what tastyguard did. Meanwhile:
+
+* the positions it removed count as confirmed gone, so tastyguard's stops on them are cancelled on this read
+  instead of after two (the transaction is the proof the two-read rule waits for);
+* a delivered position without an average open price is planned from the delivery price (the strike);
+* a split keeps the person's "respect my cancel" for the position, moves the trailing high-water mark by the
+  ratio, and makes the planner re-derive every pre-split stop of ours (:mod:`tastyguard.engine.corporate`);
+* order changes it explains (our stop on an option that expired or was assigned ended with it) are folded into
+  its message instead of being announced as separate surprises.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+from tastyguard.calendar import NEW_YORK
+from tastyguard.config.models import Severity
+from tastyguard.engine.actions import CoverageStatus, Plan
+from tastyguard.engine.corporate import Split, review
+from tastyguard.engine.types import Holding, PlanInputs
+from tastyguard.jobs import mapping, recognition
+from tastyguard.jobs.changes import Changes
+from tastyguard.jobs.context import JobContext
+from tastyguard.jobs.event_text import describe
+from tastyguard.jobs.notices import action_line
+from tastyguard.jobs.reading import AccountRead
+from tastyguard.jobs.results import ActionResult
+from tastyguard.notify.dedupe import AlertCandidate
+from tastyguard.store.position_events import EventKind, PositionEvent
+from tastyguard.store.snapshots import PositionSnapshot, SnapshotConflictError
+
+logger = logging.getLogger('tastyguard.jobs')
+
+LOOKBACK = timedelta(days=4)
+"""How far before the last snapshot the transactions read starts (a weekend and a holiday)."""
+EVENT_KINDS = frozenset(kind.value for kind in EventKind)
+"""The alert kinds of event announcements (one-shot: sent once, never "waiting for you")."""
+_SEVERITY = {
+    EventKind.EXPIRATION: Severity.INFO,
+    EventKind.CASH_SETTLEMENT: Severity.INFO,
+    EventKind.ASSIGNMENT: Severity.WARNING,
+    EventKind.EXERCISE: Severity.WARNING,
+    EventKind.SPLIT: Severity.WARNING,
+}
+_WRITES = ('place', 'replace', 'cancel')
+_FAILED = frozenset({'rejected', 'ambiguous', 'invalid', 'dry_run_rejected', 'not_cancelled', 'blocked', 'deferred'})
+_FOLDED = frozenset({'expired', 'stop_cancelled', 'rejected'})
+
+
+@dataclass(frozen=True)
+class Observed:
+    """The snapshot to continue with (events merged) and what this read recognised."""
+
+    snapshot: PositionSnapshot
+    recognised: tuple[PositionEvent, ...] = ()
+
+    @property
+    def explained(self) -> frozenset[str]:
+        """Symbols whose change since the last read an event recognised now accounts for."""
+        return frozenset(symbol for event in self.recognised for symbol in event.symbols)
+
+
+def observe(ctx: JobContext, account: str, snapshot: PositionSnapshot, holdings: Sequence[Holding]) -> Observed:
+    """Recognise the events behind the change from ``snapshot`` to ``holdings`` (see the module docstring)."""
+    now = ctx.clock()
+    events = [event for event in snapshot.events if not event.expired(now)]
+    before = snapshot.by_symbol()
+    current = {holding.symbol: holding for holding in holdings}
+    found: list[PositionEvent] = []
+    if snapshot.positions and recognition.needs_explaining(before, current):
+        since = snapshot.taken_at.astimezone(NEW_YORK).date() - LOOKBACK
+        rows = ctx.broker.transactions(account, start_date=since)
+        known = {event.event_id for event in events}
+        held = {symbol: position.quantity for symbol, position in before.items()}
+        found = [
+            event
+            for event in recognition.from_transactions(rows, now, held)
+            if event.event_id not in known and recognition.explains(event, before, current)
+        ]
+        excluded = {symbol for event in found for symbol in event.symbols}
+        excluded |= recognition.traded_symbols(rows, snapshot.taken_at)
+        found += [
+            event
+            for event in recognition.splits_from_positions(before, current, excluded, now)
+            if event.event_id not in known
+        ]
+    if not found and len(events) == len(snapshot.events):
+        return Observed(snapshot)
+    updated = snapshot.model_copy(
+        update={
+            'events': [*events, *found],
+            'human_cancels': _scaled_cancels(snapshot.human_cancels, found),
+            'absent_counts': _confirmed_gone(snapshot.absent_counts, found, current),
+        }
+    )
+    for event in found:
+        logger.info('%s: recognised %s (%s)', account, event.kind, event.event_id)
+        if event.kind is EventKind.SPLIT:
+            _scale_high_water(ctx, account, event, current.get(event.symbol))
+    return Observed(updated, tuple(found))
+
+
+def _scaled_cancels(cancels: dict[str, Decimal], found: Iterable[PositionEvent]) -> dict[str, Decimal]:
+    """A person's respected cancel survives a split: it was recorded at the old quantity."""
+    scaled = dict(cancels)
+    for event in found:
+        if event.kind is EventKind.SPLIT and scaled.get(event.symbol) == event.quantity and event.new_quantity:
+            scaled[event.symbol] = event.new_quantity
+    return scaled
+
+
+def _confirmed_gone(
+    counts: dict[str, int], found: Iterable[PositionEvent], current: dict[str, Holding]
+) -> dict[str, int]:
+    """Positions an event removed count as already absent once, so this read confirms them (two reads)."""
+    confirmed = dict(counts)
+    for event in found:
+        for symbol in event.symbols:
+            if symbol not in current:
+                confirmed[symbol] = max(confirmed.get(symbol, 0), 1)
+    return confirmed
+
+
+def _scale_high_water(ctx: JobContext, account: str, event: PositionEvent, holding: Holding | None) -> None:
+    """A trailing mark is a price: after a split it is the old mark ÷ the ratio (the gain stays trailed)."""
+    ratio = event.ratio
+    mark = ctx.stores.high_water.get(account, event.symbol)
+    if mark is None or ratio is None or holding is None:
+        return
+    price = mark.price * Decimal(ratio.denominator) / Decimal(ratio.numerator)
+    ctx.stores.high_water.clear(account, event.symbol)
+    ctx.stores.high_water.raise_to(
+        account, event.symbol, long=holding.is_long, price=price, open_price=holding.average_open_price
+    )
+
+
+def splits(snapshot: PositionSnapshot) -> list[Split]:
+    """The splits still in force for the planner."""
+    return [
+        Split(event.symbol, ratio, event.occurred_at)
+        for event in snapshot.events
+        if event.kind is EventKind.SPLIT and (ratio := event.ratio) is not None
+    ]
+
+
+def with_delivery_basis(inputs: PlanInputs, snapshot: PositionSnapshot) -> PlanInputs:
+    """Plan a delivered position that shows no average open price from its delivery price (never from zero)."""
+    prices = {
+        delivery.symbol: delivery.price
+        for event in snapshot.events
+        if event.announced_at is None
+        for delivery in event.deliveries
+        if delivery.price > 0
+    }
+    if not prices:
+        return inputs
+    holdings = [
+        replace(h, average_open_price=prices[h.symbol]) if h.symbol in prices and h.average_open_price <= 0 else h
+        for h in inputs.holdings
+    ]
+    return replace(inputs, holdings=holdings)
+
+
+def contract_ended(symbol: str, today: date, events: Iterable[PositionEvent]) -> bool:
+    """An option whose expiration date has come, or that an event removed."""
+    details = mapping.option_details(symbol)
+    if details is not None and details.expiration <= today:
+        return True
+    return any(event.symbol == symbol and event.kind is not EventKind.SPLIT for event in events)
+
+
+def fold_order_changes(changes: Changes, events: Iterable[PositionEvent], today: date) -> list[str]:
+    """Drop the order alerts an ended contract explains (its event's message covers them); return them."""
+    known = list(events)
+    folded: list[str] = []
+    kept: list[AlertCandidate] = []
+    for alert in changes.alerts:
+        symbol = alert.symbol or ''
+        person = alert.kind == 'stop_cancelled' and symbol in changes.person_cancels
+        if alert.kind in _FOLDED and not person and contract_ended(symbol, today, known):
+            folded.append(alert.message)
+        else:
+            kept.append(alert)
+    if folded:
+        changes.alerts[:] = kept
+        changes.events[:] = [event for event in changes.events if event not in folded]
+    return folded
+
+
+def announce(
+    ctx: JobContext, account: str, plan: Plan, read: AccountRead, rows: Sequence[ActionResult]
+) -> list[AlertCandidate]:
+    """One message per recognised event not yet announced, with what this run did about it; marks them announced."""
+    snapshot = ctx.stores.snapshots.latest(account)
+    pending = [event for event in snapshot.events if event.announced_at is None] if snapshot else []
+    if not snapshot or not pending:
+        return []
+    ledger = ctx.stores.ledger.all(account)
+    candidates: list[AlertCandidate] = []
+    for event in pending:
+        lines = [describe(event)]
+        lines += [
+            f"{'tastyguard' if e.ours else 'the person'}'s {e.order_type} #{e.order_id} on it "
+            f'{"ended with it (" + e.status + ")" if e.terminal else "ends with the contract"}'
+            for e in sorted(ledger.values(), key=lambda e: e.order_id)
+            if e.symbol == event.symbol and event.kind is not EventKind.SPLIT
+        ]
+        lines += _what_we_did(event, plan, rows)
+        lines += _review(event, read)
+        severity = _SEVERITY[event.kind]
+        if any(r.kind in _WRITES and r.result in _FAILED and r.symbol in event.symbols for r in rows):
+            severity = Severity.CRITICAL
+        candidates.append(
+            AlertCandidate(
+                f'event:{account}:{event.event_id}', event.kind.value, severity, '; '.join(lines), event.symbol
+            )
+        )
+    _mark_announced(ctx, account, {event.event_id for event in pending})
+    return candidates
+
+
+def _what_we_did(event: PositionEvent, plan: Plan, rows: Sequence[ActionResult]) -> list[str]:
+    lines: list[str] = []
+    targets = [d.symbol for d in event.deliveries] + ([event.symbol] if event.kind is EventKind.SPLIT else [])
+    writes = [r for r in rows if r.kind in _WRITES and r.symbol in event.symbols]
+    lines += [f'tastyguard: {action_line(row)}' for row in writes]
+    coverage = {cover.symbol: cover for cover in plan.coverage}
+    for symbol in dict.fromkeys(targets):
+        if any(r.symbol == symbol and r.kind == 'place' for r in writes):
+            continue
+        cover = coverage.get(symbol)
+        if cover is None:
+            lines.append(f'{symbol}: no position left')
+        elif cover.status is CoverageStatus.PROTECTED:
+            lines.append(
+                f'{symbol} is protected ({cover.protected_after} of {abs(cover.quantity)} under working stops)'
+            )
+        else:
+            reasons = [r.reason for r in rows if r.kind == 'alert' and r.symbol == symbol]
+            why = f': {reasons[0]}' if reasons else ''
+            lines.append(f'{symbol} is {cover.status.value.replace("_", " ")}{why}')
+    return lines
+
+
+def _review(event: PositionEvent, read: AccountRead) -> list[str]:
+    ratio = event.ratio
+    if event.kind is not EventKind.SPLIT or ratio is None:
+        return []
+    split = Split(event.symbol, ratio, event.occurred_at)
+    holding = next((h for h in read.holdings if h.symbol == event.symbol), None)
+    quote = read.quotes.get(event.symbol)
+    found = [review(split, order, holding, quote) for order in read.working if not order.is_ours]
+    return [f'needs you: {text}' for text in found if text]
+
+
+def _mark_announced(ctx: JobContext, account: str, ids: set[str]) -> None:
+    for _ in range(3):
+        latest = ctx.stores.snapshots.latest(account)
+        if latest is None:
+            return
+        now = ctx.clock()
+        events = [e.model_copy(update={'announced_at': now}) if e.event_id in ids else e for e in latest.events]
+        try:
+            ctx.stores.snapshots.save(latest.model_copy(update={'events': events}))
+            return
+        except SnapshotConflictError:
+            continue
+    logger.warning('%s: could not mark %d events announced (snapshot kept changing)', account, len(ids))

@@ -1,0 +1,118 @@
+"""Splits end to end: whatever the broker does to working orders, tastyguard re-derives its stop from scratch.
+
+The broker splits overnight (market closed); tastyguard's next run must leave exactly one stop of its own on the
+position, for the new quantity, at the policy's price measured from the new average open price — never the old
+stop resized at the pre-split price — and tell the person about their own orders that now look wrong.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from paperbroker.server import PaperBroker
+from tastyguard.jobs.invocation import JobName
+from tests.integration.jobs.conftest import Harness, broker_clock, make_harness
+
+pytestmark = [pytest.mark.integration, pytest.mark.paper_scenario('empty')]
+
+ACCOUNT = '5WT00001'
+
+
+@pytest.fixture
+def harness(paper_broker: PaperBroker, aws: None) -> Harness:
+    return make_harness(paper_broker, 'live', clock=broker_clock(paper_broker), accounts=[{'account_number': ACCOUNT}])
+
+
+def _run(harness: Harness, job: JobName = JobName.ENSURE_STOPS) -> None:
+    harness.run(job, tick=harness.ctx.clock())
+
+
+def _ours(harness: Harness) -> list[dict[str, Any]]:
+    return [o for o in harness.working(ACCOUNT) if str(o.get('external-identifier', '')).startswith('tg-')]
+
+
+def _position(harness: Harness, symbol: str) -> dict[str, Any]:
+    return next(p for p in harness.broker.admin.positions(ACCOUNT) if p['symbol'] == symbol)
+
+
+def _messages(harness: Harness) -> list[str]:
+    return [line for notice in harness.notifier.sent for section in notice.sections for line in section.lines]
+
+
+def _protect_then_split(harness: Harness, ratio: str, orders: str) -> dict[str, Any]:
+    admin = harness.broker.admin
+    admin.add_position(ACCOUNT, 'AAPL', 101, '150.00', bid='190.20', ask='190.24', last='190.22')
+    _run(harness)
+    (before,) = _ours(harness)
+    assert (before['stop-trigger'], before['legs'][0]['quantity']) == ('135.0', 101)
+    admin.set_market_open(False)  # the corporate action happens overnight
+    return admin.split('AAPL', ratio, orders=orders)
+
+
+@pytest.mark.parametrize('orders', ['adjust', 'cancel', 'keep'])
+def test_a_split_re_derives_our_stop_from_scratch_whatever_the_broker_did(harness: Harness, orders: str) -> None:
+    split = _protect_then_split(harness, '3:2', orders)
+    assert split['positions'][0]['new-quantity'] == '151'  # 151.5: the half share is paid in cash
+
+    _run(harness)
+
+    (stop,) = _ours(harness)
+    assert stop['legs'][0]['action'] == 'Sell to Close' and stop['legs'][0]['quantity'] == 151
+    assert stop['stop-trigger'] == '90.0'  # 10% below the new average open price 100.00
+    assert Decimal(_position(harness, 'AAPL')['average-open-price']) == Decimal(100)
+    told = [line for line in _messages(harness) if 'AAPL 3:2 split' in line]
+    assert len(told) == 1 and '101 → 151 shares' in told[0] and 'average open 150 → 100' in told[0]
+    assert 'Sell to Close 151 Stop @ 90.00' in told[0]
+
+
+def test_a_second_run_after_the_split_changes_nothing(harness: Harness) -> None:
+    _protect_then_split(harness, '2:1', 'keep')
+    _run(harness)
+    harness.broker.admin.clear_requests()
+
+    _run(harness)
+    _run(harness, JobName.SYNC_POSITIONS)
+
+    assert harness.writes() == []
+    assert sum('AAPL 2:1 split' in line for line in _messages(harness)) == 1
+
+
+def test_a_reverse_split_with_an_odd_lot_keeps_the_whole_shares_protected(harness: Harness) -> None:
+    admin = harness.broker.admin
+    admin.add_position(ACCOUNT, 'F', 105, '9.00', bid='10.50', ask='10.51', last='10.50')
+    _run(harness)
+    admin.set_market_open(False)
+
+    admin.split('F', '1:10', orders='adjust')  # FINRA 5330: open orders are cancelled on a reverse split
+    _run(harness)
+
+    assert _position(harness, 'F')['quantity'] == '10'
+    (stop,) = _ours(harness)
+    assert (stop['legs'][0]['quantity'], stop['stop-trigger']) == (10, '81.0')  # 90.00 entry, 10% below
+    assert any('F 1:10 reverse split: 105 → 10 shares' in line for line in _messages(harness))
+
+
+def test_the_persons_pre_split_stop_is_reported_and_left_alone(harness: Harness) -> None:
+    admin = harness.broker.admin
+    admin.add_position(ACCOUNT, 'NVDA', 200, '120.00', bid='135.50', ask='135.55')
+    person = {
+        'time-in-force': 'GTC',
+        'order-type': 'Stop',
+        'stop-trigger': '118.00',
+        'legs': [{'instrument-type': 'Equity', 'symbol': 'NVDA', 'quantity': 100, 'action': 'Sell to Close'}],
+    }
+    human = admin.add_order(ACCOUNT, person, kind='human')
+    _run(harness)
+    admin.set_market_open(False)
+
+    admin.split('NVDA', '4:1', orders='keep')
+    _run(harness)
+
+    kept = next(o for o in harness.working(ACCOUNT) if o['id'] == human['id'])
+    assert (kept['stop-trigger'], kept['legs'][0]['quantity']) == ('118.0', 100)  # never touched
+    review = [line for line in _messages(harness) if f'#{human["id"]}' in line and 'looks wrong' in line]
+    assert len(review) == 1
+    assert 'would trigger at once' in review[0] and 'looks unadjusted (4:1 makes 118.00 about 29.50)' in review[0]
