@@ -27,6 +27,7 @@ from tastyguard.jobs.invocation import JobInvocation
 from tastyguard.jobs.outcome import Outcome, summarise_coverage
 from tastyguard.jobs.reading import AccountRead, read_account, read_positions
 from tastyguard.jobs.results import ActionResult
+from tastyguard.jobs.sync_positions import position_changes
 from tastyguard.notify.dedupe import AlertCandidate
 from tastyguard.store.ledger import LedgerEntry
 from tastyguard.store.snapshots import PositionSnapshot
@@ -145,7 +146,9 @@ def ensure_stops(ctx: JobContext, invocation: JobInvocation, account: str, run_i
     mode = ctx.mode_for(account)
     blocked, notes = resolve_intents(ctx, account)
     outcome.notes.extend(notes)
+    before = ctx.stores.snapshots.latest(account)
     plan, read = plan_account(ctx, account, invocation.salt(run_id), outcome)
+    outcome.events.extend(position_changes(before, read.holdings))  # the one positions read of the tick
     executor = Executor(ctx, account, mode=mode, run_id=run_id, read=read, blocked=blocked)
     try:
         executor.execute(plan, into=outcome.actions)

@@ -3,10 +3,17 @@
 One positions read per account. It also keeps the bookkeeping the planner relies on current between
 ``ensure_stops`` runs: how many consecutive reads a position with a tastyguard stop has been absent, and
 which human cancels still apply.
+
+``ensure_stops`` reads and stores positions too and reports the same changes (:func:`position_changes`),
+so the stack schedules this job only when it is configured to run more often than ``ensure_stops``: the
+positions endpoint (about one request a second per grant) is the scarcest budget at scale.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from tastyguard.engine.types import Holding
 from tastyguard.jobs import tracking
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.invocation import JobInvocation
@@ -21,16 +28,8 @@ def sync_positions(ctx: JobContext, invocation: JobInvocation, account: str, run
     """Read, diff, store (see the module docstring)."""
     _, holdings = read_positions(ctx.broker, account)
     snapshot = ctx.stores.snapshots.latest(account) or PositionSnapshot(account=account, taken_at=ctx.clock())
-    before = snapshot.by_symbol()
+    outcome.events.extend(position_changes(snapshot, holdings))
     now = {holding.symbol: holding for holding in holdings}
-    for symbol, holding in sorted(now.items()):
-        if symbol not in before:
-            outcome.events.append(f'{symbol}: opened {holding.quantity:+}')
-        elif before[symbol].quantity != holding.quantity:
-            outcome.events.append(f'{symbol}: {before[symbol].quantity:+} → {holding.quantity:+}')
-    for symbol, held in sorted(before.items()):
-        if symbol not in now:
-            outcome.events.append(f'{symbol}: closed (was {held.quantity:+})')
     tracking.forget_closed(ctx.stores.high_water, account, snapshot, holdings)
     watched = {e.symbol for e in ctx.stores.ledger.all(account).values() if e.ours and not e.terminal}
     absent = tracking.next_absent_counts(snapshot.absent_counts, watched, now)
@@ -40,3 +39,21 @@ def sync_positions(ctx: JobContext, invocation: JobInvocation, account: str, run
     )
     outcome.positions = len(holdings)
     return outcome
+
+
+def position_changes(snapshot: PositionSnapshot | None, holdings: Sequence[Holding]) -> list[str]:
+    """What opened, closed or changed size since ``snapshot`` (nothing before the first snapshot)."""
+    if snapshot is None:
+        return []
+    before = snapshot.by_symbol()
+    now = {holding.symbol: holding for holding in holdings}
+    events: list[str] = []
+    for symbol, holding in sorted(now.items()):
+        if symbol not in before:
+            events.append(f'{symbol}: opened {holding.quantity:+}')
+        elif before[symbol].quantity != holding.quantity:
+            events.append(f'{symbol}: {before[symbol].quantity:+} → {holding.quantity:+}')
+    for symbol, held in sorted(before.items()):
+        if symbol not in now:
+            events.append(f'{symbol}: closed (was {held.quantity:+})')
+    return events

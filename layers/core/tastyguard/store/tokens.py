@@ -141,11 +141,8 @@ class AwsTokenCache:
         return self._read_breaker()
 
     def _read_breaker(self) -> BreakerTrip | None:
-        item = self._state.table.get_item(
-            Key={'pk': GLOBAL_PK, 'sk': token_breaker_sk(self.environment, self.grant)}, ConsistentRead=True
-        ).get('Item')
+        self._breaker = read_breaker(self._state, self.environment, self.grant)
         self._breaker_checked_at = self._state.clock()
-        self._breaker = None if item is None else _trip(item)
         return self._breaker
 
     def trip_breaker(self, trip: BreakerTrip) -> None:
@@ -173,6 +170,14 @@ class AwsTokenCache:
         self._token = None
         with contextlib.suppress(self._secrets.exceptions.ResourceNotFoundException):
             self._secrets.put_secret_value(SecretId=self.secret_id, SecretString=json.dumps({'access_token': None}))
+
+
+def read_breaker(state: StateTable, environment: str, grant: str = DEFAULT_GRANT) -> BreakerTrip | None:
+    """The open re-authorization breaker of one grant (None: closed); needs only the state table."""
+    item = state.table.get_item(
+        Key={'pk': GLOBAL_PK, 'sk': token_breaker_sk(environment, grant)}, ConsistentRead=True
+    ).get('Item')
+    return None if item is None else _trip(item)
 
 
 def _parse(raw: str) -> AccessToken | None:
