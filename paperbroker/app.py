@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import WebSocketRoute
 
-from paperbroker import admin, admin_control, rest_accounts, rest_market, rest_orders
+from paperbroker import admin, admin_control, admin_customers, rest_accounts, rest_market, rest_orders
 from paperbroker.account_streamer import account_streamer
 from paperbroker.broker import Broker
 from paperbroker.dxlink import dxlink
@@ -50,6 +50,7 @@ def create_app(broker: Broker) -> Any:
         *rest_market.ROUTES,
         *admin.ROUTES,
         *admin_control.ROUTES,
+        *admin_customers.ROUTES,
         WebSocketRoute('/account-streamer', account_streamer),
         WebSocketRoute('/dxlink', dxlink),
     ]

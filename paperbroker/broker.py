@@ -16,6 +16,7 @@ from paperbroker.middleware import RequestLog
 from paperbroker.model import BrokerState
 from paperbroker.registry import Registry
 from paperbroker.scenarios import SCENARIOS, build
+from paperbroker.throttle import Throttle
 
 TICK_SECONDS = 0.2
 LOG = logging.getLogger('paperbroker')
@@ -50,6 +51,7 @@ class Broker:
         self.engine = Engine(self.core)
         self.faults = FaultRegistry()
         self.requests = RequestLog()
+        self.throttle = Throttle(self.clock)
         self.connections: set[Connection] = set()
         self.scenario = scenario
         self.options = options
@@ -68,6 +70,8 @@ class Broker:
         self.core.state = BrokerState(registry=Registry(self.clock.today()))
         self.faults.clear()
         self.requests.clear()
+        self.throttle.reset()
+        self.auth.customers.clear()
         self.accounts = build(scenario, self.core, self.engine, **options)
         self.auth.reset(self.core.user_id)
         self.scenario, self.options = scenario, options

@@ -1,4 +1,4 @@
-"""Seeded worlds: ``demo`` (the documented realistic account), ``empty`` and ``large`` (for benchmarks).
+"""Seeded worlds: ``demo`` (the documented realistic account), ``empty``, ``large`` and ``fleet`` (benchmarks).
 
 Other engineers' tests depend on ``demo`` exactly as documented in ``docs/paper-broker.md``: keep it stable.
 """
@@ -12,10 +12,11 @@ from typing import Any
 
 from paperbroker.core import Core
 from paperbroker.engine import Engine
+from paperbroker.fleet import build_fleet
 from paperbroker.instruments import occ_symbol, third_friday
 from paperbroker.seeding import add_account, add_order, add_position, add_user, set_quote
 
-SCENARIOS = ('demo', 'empty', 'large')
+SCENARIOS = ('demo', 'empty', 'large', 'fleet')
 USER_ID = 'U0000012345'
 DEMO_ACCOUNT = '5WT00001'
 DEMO_IRA = '5WT00002'
@@ -96,6 +97,8 @@ def build(name: str, core: Core, engine: Engine, **options: Any) -> list[str]:
         add_account(core, DEMO_ACCOUNT, USER_ID, cash=cash, opened_at=core.now() - timedelta(days=365))
     elif name == 'large':
         _large(core, engine, **options)
+    elif name == 'fleet':
+        build_fleet(core, engine, USER_ID, **options)
     else:
         raise ValueError(f'unknown scenario {name!r}; use one of {", ".join(SCENARIOS)}')
     return [a.number for a in core.state.user_accounts(USER_ID)]

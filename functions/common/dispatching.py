@@ -25,14 +25,13 @@ from pydantic import ValidationError
 from functions.common.observability import logger, metrics
 from tastyguard.broker.client import TastytradeClient
 from tastyguard.fanout.dispatch import DispatchResult, dispatch
-from tastyguard.fanout.queue import SqsWorkQueue
+from tastyguard.fanout.queue import QUEUE_ENV_PREFIX, SqsWorkQueue
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.invocation import JobInvocation, JobName
 from tastyguard.jobs.wiring import lambda_context
 from tastyguard.store.schema import IDEMPOTENCY_TABLE
 from tastyguard.store.tokens import read_breaker
 
-QUEUE_ENV_PREFIX = 'TASTYGUARD_QUEUE_'
 _state: dict[str, Any] = {}
 _IDEMPOTENCY = IdempotencyConfig(
     event_key_jmespath='key', raise_on_no_idempotency_key=True, expires_after_seconds=6 * 3600

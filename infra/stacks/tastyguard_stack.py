@@ -11,6 +11,7 @@ from constructs import Construct
 from infra import constants as c
 from infra.constructs.encryption import Encryption
 from infra.constructs.events import Events
+from infra.constructs.fanout import Fanout
 from infra.constructs.jobs import Jobs
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.notifications import Notifications
@@ -47,11 +48,23 @@ class TastyguardStack(Stack):
             bus=events.bus,
             key=key,
         )
-        events.trigger(jobs.functions[c.EVENT_JOB].function)
+        fanout = Fanout(
+            self,
+            'Fanout',
+            settings=settings,
+            packaging=packaging,
+            jobs=jobs,
+            storage=storage,
+            secrets=secrets,
+            topic=notifications.topic,
+            key=key,
+        )
+        jobs.schedule(fanout.dispatcher, settings)
+        events.trigger(jobs.fast_path.function)
         # The Fargate streamer (account streamer + DXLink) is a later issue. It goes here as
         # `Streamer(self, 'Streamer', bus=events.bus, secrets=secrets, storage=storage, key=key)` in
         # infra/constructs/streamer.py, and its heartbeat alarm joins Monitoring.
-        dead_letters = [jobs.run_failures, jobs.tick_dead_letters, events.dead_letters]
+        dead_letters = [jobs.run_failures, jobs.tick_dead_letters, events.dead_letters, fanout.dead_letters]
         if notifications.notifier_failures is not None:
             dead_letters.append(notifications.notifier_failures)
         Monitoring(
@@ -62,6 +75,9 @@ class TastyguardStack(Stack):
             notifier=notifications.notifier,
             dead_letters=dead_letters,
             ensure_stops_minutes=settings.ensure_stops_minutes,
+            extra_functions=[fanout.dispatcher, jobs.fast_path],
+            work_queues={job: fanout.queues[job] for job in settings.scheduled_jobs},
+            periods=fanout.periods,
         )
 
         self._output('TopicArn', notifications.topic.topic_arn, 'SNS topic: subscribe more addresses here')

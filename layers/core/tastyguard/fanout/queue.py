@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
 BATCH = 10  # SQS's SendMessageBatch limit
+QUEUE_ENV_PREFIX = 'TASTYGUARD_QUEUE_'
+"""The dispatcher finds each job's queue URL in ``TASTYGUARD_QUEUE_<JOB>`` (set by the stack)."""
+MAX_RECEIVES = 3
+"""Deliveries of one message before SQS moves it to the dead-letter queue (the queues' maxReceiveCount)."""
 
 
 class QueueSendError(RuntimeError):

@@ -15,12 +15,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from tastyguard.fanout.dispatch import period_seconds
+from tastyguard.fanout.queue import MAX_RECEIVES
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.invocation import JobInvocation, JobName
 from tastyguard.store.ticks import TickStore
 
-MAX_RECEIVES = 3
-"""Deliveries of one message before SQS moves it to the dead-letter queue (the queue's maxReceiveCount)."""
+__all__ = ['MAX_RECEIVES', 'BadMessageError', 'finish_account', 'is_stale', 'parse_message', 'receive_count']
+
 DAILY_STALE_AFTER = timedelta(hours=1)
 
 
