@@ -1,9 +1,9 @@
 """The worker side of the fan-out: one queue message is one account run of one tick.
 
 A message is parsed into a :class:`JobInvocation` naming the account (and the grant that reaches it). A
-message older than two periods of its job is stale (a newer tick has swept the account since) and is
-dropped. Every finished account run, whatever its outcome, counts towards its tick; the run that finishes
-the tick reports how long the whole tick took.
+message is stale, and dropped, once a newer tick of its job has been dispatched (that tick has its own message
+for the account) or when it is a day old. Every finished account run, whatever its outcome, counts towards its
+tick; the run that finishes the tick reports how long the whole tick took.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from tastyguard.store.ticks import TickStore
 
 __all__ = ['MAX_RECEIVES', 'BadMessageError', 'finish_account', 'is_stale', 'parse_message', 'receive_count']
 
-DAILY_STALE_AFTER = timedelta(hours=1)
+MAX_AGE = timedelta(days=1)
 
 
 class BadMessageError(ValueError):
@@ -54,11 +54,16 @@ def receive_count(record: Mapping[str, Any]) -> int:
 
 
 def is_stale(ctx: JobContext, invocation: JobInvocation) -> bool:
-    """True when a newer tick of the job has been due for a full period (the account was swept since)."""
+    """True when a newer tick of the job was dispatched since (checked only once the message is a period old)."""
     assert invocation.scheduled_time is not None
+    age = ctx.clock() - invocation.scheduled_time
+    if age > MAX_AGE:
+        return True
     period = period_seconds(ctx, invocation.job)
-    limit = timedelta(seconds=2 * period) if period is not None else DAILY_STALE_AFTER
-    return ctx.clock() - invocation.scheduled_time > limit
+    if age <= timedelta(seconds=period or 0):
+        return False  # no newer tick can be due yet
+    latest = TickStore(ctx.stores.state).latest(invocation.job.value)
+    return latest is not None and latest.scheduled_time > invocation.scheduled_time
 
 
 def finish_account(ctx: JobContext, invocation: JobInvocation) -> float | None:

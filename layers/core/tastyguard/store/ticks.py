@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from boto3.dynamodb.conditions import Key
 from pydantic import BaseModel, ConfigDict, Field
 
 from tastyguard.store.keys import GLOBAL_PK
@@ -83,11 +84,22 @@ class TickStore:
 
     def previous(self, job: str, before: datetime) -> TickRecord | None:
         """The latest tick of ``job`` scheduled before ``before``."""
-        for item in self._state.query_prefix(_tick_pk(job), '', newest_first=True, limit=5):
-            record = to_record(item, TickRecord)
-            if record.scheduled_time < before:
-                return record
-        return None
+        page = self._state.table.query(
+            KeyConditionExpression=Key('pk').eq(_tick_pk(job)) & Key('sk').lt(before.isoformat()),
+            ScanIndexForward=False,
+            Limit=1,
+            ConsistentRead=True,
+        )
+        items = page.get('Items', [])
+        return to_record(dict(items[0]), TickRecord) if items else None
+
+    def latest(self, job: str) -> TickRecord | None:
+        """The most recently scheduled tick of ``job``."""
+        page = self._state.table.query(
+            KeyConditionExpression=Key('pk').eq(_tick_pk(job)), ScanIndexForward=False, Limit=1, ConsistentRead=True
+        )
+        items = page.get('Items', [])
+        return to_record(dict(items[0]), TickRecord) if items else None
 
     def account_finished(self, job: str, scheduled_time: datetime) -> TickRecord | None:
         """Count one finished account run; returns the record as updated (None if the tick is unknown)."""
