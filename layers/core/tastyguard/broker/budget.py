@@ -157,13 +157,18 @@ class SharedRateBudget:
         deadline = started + self.max_wait
         priority = Priority.HIGH if family == ORDER_WRITES else self.priority
         names = [name for name in (family, GLOBAL_FAMILY) if self.rates.rate(name) is not None]
+        slots: dict[str, float] = {}
         for _ in range(MAX_LATE_RECLAIMS):
-            slots = {name: self._slot(name, priority, deadline) for name in dict.fromkeys(names)}
+            for name in names:
+                if name not in slots:
+                    slots[name] = self._slot(name, priority, deadline)
             now = self._clock()
             late = [name for name, slot in slots.items() if now - slot > self.rates.tolerance(name)]
             if not late:
                 break
-            self.stats.add('shared_budget_late_slots')
+            for name in late:  # its slot passed while this process waited: claim a fresh one
+                del slots[name]
+                self.stats.add('shared_budget_late_slots')
         waited = self._clock() - started
         if waited > 0:
             self.stats.add('shared_budget_waits')

@@ -234,9 +234,10 @@ class TastyguardConfig(BaseModel):
         return (*self.accounts, *extra)
 
     def including(self, account_number: str) -> TastyguardConfig:
-        """This configuration plus a discovered account with the top-level settings (no-op if configured)."""
+        """This configuration with an ``accounts`` entry for ``account_number`` (the top-level settings) if it has
+        none: a discovered account, or one that only a grant lists. A no-op for an account with an entry."""
         number = account_number.strip().upper()
-        if any(account.account_number == number for account in self.configured_accounts()):
+        if any(account.account_number == number for account in self.accounts):
             return self
         return self.model_copy(update={'accounts': (*self.accounts, AccountConfig(account_number=number))})
 
