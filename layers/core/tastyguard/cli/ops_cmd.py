@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tastyguard.cli.runtime import CliError, aws_configured, fail
+from tastyguard.config.grants import token_secret_name
 from tastyguard.config.loader import load_config
 from tastyguard.config.problems import ConfigError
 from tastyguard.store.alerts import AlertStateStore
@@ -53,18 +54,29 @@ def store_init() -> None:
 @token_app.command('reset')
 def token_reset(
     environment: str = typer.Option(..., '--environment', '-e', help='production, sandbox or paper'),
-    secret: str = typer.Option('tastyguard/access-token', '--token-secret', help='The access-token cache secret.'),
+    grant: str = typer.Option('default', '--grant', '-g', help='The grant (login) that was re-authorized.'),
+    secret: str | None = typer.Option(
+        None, '--token-secret', help="The access-token cache secret (default: the grant's own)."
+    ),
 ) -> None:
-    """Close the re-authorization breaker (after storing a new grant in the broker secret)."""
+    """Close a grant's re-authorization breaker (after storing its new grant in its secret)."""
     _require_aws()
-    cache = AwsTokenCache(StateTable(), boto3.client('secretsmanager'), secret_id=secret, environment=environment)
+    cache = AwsTokenCache(
+        StateTable(),
+        boto3.client('secretsmanager'),
+        secret_id=secret or token_secret_name(grant),
+        environment=environment,
+        grant=grant,
+    )
     trip = cache.breaker()
     cache.reset_breaker()
     if trip is None:
-        typer.echo(f'the {environment} token breaker was not tripped; the cached access token was cleared')
+        typer.echo(
+            f'the {environment} token breaker of grant {grant} was not tripped; the cached access token was cleared'
+        )
     else:
         typer.echo(
-            f'the {environment} token breaker is closed again '
+            f'the {environment} token breaker of grant {grant} is closed again '
             f'(it tripped {trip.tripped_at:%Y-%m-%d %H:%M}: {trip.reason})'
         )
 
