@@ -138,3 +138,21 @@ def test_ensure_stops_reports_what_changed_since_its_last_positions_read(
     assert any(event.startswith(f'{symbol}: closed') for event in result.events)
     reads = [r for r in paper_broker.admin.requests() if r['path'] == '/accounts/5WT00001/positions']
     assert len(reads) == 3  # the first run, this run, and this run's confirmation of the absent position
+
+
+def test_a_fill_event_for_a_discovered_account_finds_the_grant_that_discovered_it(
+    ctx: JobContext, paper_broker: PaperBroker
+) -> None:
+    from datetime import UTC, datetime
+
+    from tastyguard.store.ticks import DiscoveredAccounts, TickStore
+
+    # Given the dispatcher's last discovery of the advisor grant found 5WT00004
+    TickStore(ctx.stores.state).save_discovered(
+        DiscoveredAccounts(grant='advisor', accounts=['5WT00003', '5WT00004'], discovered_at=datetime.now(UTC))
+    )
+    # When the streamer's event names only the account (no grant)
+    event = JobInvocation(job=JobName.ENSURE_STOPS, account='5WT00004', symbol=None, event_id='evt-7')
+    [result] = run(ctx, event)
+    # Then it runs through the advisor's grant
+    assert result.status == 'ok' and len(stops(paper_broker, '5WT00004')) == 2

@@ -31,6 +31,7 @@ from tastyguard.notify.dedupe import AlertCandidate
 from tastyguard.notify.notice import Notice
 from tastyguard.store.lease import AccountLease, LeaseUnavailableError
 from tastyguard.store.runs import RunRecord, RunStatus
+from tastyguard.store.ticks import TickStore
 
 logger = logging.getLogger('tastyguard.jobs')
 
@@ -84,7 +85,7 @@ def accounts_for(ctx: JobContext, invocation: JobInvocation) -> list[tuple[str, 
     """
     if invocation.account:
         number = invocation.account.strip().upper()
-        grant = grant_of(ctx.config, number, invocation.grant)
+        grant = grant_of(ctx.config, number, invocation.grant or _discovered_by(ctx, number))
         account = ctx.config.including(number).account(number)
         if not account.enabled:
             ctx.notes.append(f'account {account.account_number} is disabled in the configuration; nothing to do')
@@ -95,6 +96,17 @@ def accounts_for(ctx: JobContext, invocation: JobInvocation) -> list[tuple[str, 
         for account in ctx.config.configured_accounts()
         if account.enabled
     ]
+
+
+def _discovered_by(ctx: JobContext, account: str) -> str | None:
+    """The discovering grant whose last discovery found ``account`` (a fill event names no grant)."""
+    if ctx.config.grant_of(account) is not None:
+        return None
+    ticks = TickStore(ctx.stores.state)
+    for grant in ctx.config.effective_grants:
+        if grant.discover and (found := ticks.discovered(grant.name)) is not None and account in found.accounts:
+            return grant.name
+    return None
 
 
 def account_context(ctx: JobContext, account: str, grant: str) -> JobContext:
