@@ -264,7 +264,7 @@ def _ticks(cfg: SimConfig, broker: Any, say: Callable[[str], None]) -> dict[str,
         for number in range(cfg.ticks):
             mark = len(state.results)
             scheduled = clock()
-            began = time.monotonic()
+            began, wall_start = time.monotonic(), time.time()
             result = dispatch(
                 dispatcher,
                 JobInvocation(job=JobName.ENSURE_STOPS, scheduled_time=scheduled, schedule_arn='sim'),
@@ -284,7 +284,8 @@ def _ticks(cfg: SimConfig, broker: Any, say: Callable[[str], None]) -> dict[str,
             runs = state.results[mark:]
             actions = Counter(f'{a.kind}:{a.result}' for run in runs for a in run.actions if a.kind != 'alert')
             per_tick.append({'tick': number + 1, 'seconds': round(seconds[-1], 1), 'dispatched': result.dispatched,
-                             'deferred': result.deferred, 'actions': dict(actions)})  # fmt: skip
+                             'deferred': result.deferred, 'actions': dict(actions),
+                             'window': (wall_start, time.time())})  # fmt: skip
             say(f'tick {number + 1}: {result.dispatched} accounts in {seconds[-1]:.1f} s, {dict(actions)}')
     finally:
         stop.set()
@@ -385,6 +386,10 @@ def _report(
         by_family[grant, _family(entry['path'], entry['method'])].append(moment)
     seconds = ticks['seconds']
     violations = audit['violations']
+    throttled = [datetime.fromisoformat(e['time']).timestamp() for e in requests if e.get('status') == 429]
+    for tick in ticks['per_tick']:
+        start, end = tick.pop('window')
+        tick['throttled'] = sum(1 for moment in throttled if start <= moment <= end)
     return {
         'accounts': cfg.accounts,
         'positions_per_account': cfg.positions,
