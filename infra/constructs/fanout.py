@@ -21,7 +21,7 @@ from infra import cadence
 from infra import constants as c
 from infra.constructs.dead_letters import DeadLetterQueue
 from infra.constructs.function import TastyguardFunction
-from infra.constructs.jobs import Jobs, _pascal
+from infra.constructs.jobs import Jobs, pascal
 from infra.constructs.packaging import LambdaPackaging
 from infra.constructs.secrets import Secrets
 from infra.constructs.storage import Storage
@@ -105,7 +105,7 @@ class Fanout(Construct):
         timeout = function.function.timeout or Duration.seconds(60)
         queue = sqs.Queue(
             self,
-            f'{_pascal(job)}Work',
+            f'{pascal(job)}Work',
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=c.WORK_RETENTION,
@@ -115,7 +115,7 @@ class Fanout(Construct):
         )
         lambda_.EventSourceMapping(
             self,
-            f'{_pascal(job)}WorkSource',
+            f'{pascal(job)}WorkSource',
             target=function.function,
             event_source_arn=queue.queue_arn,
             batch_size=c.WORK_BATCH_SIZE,

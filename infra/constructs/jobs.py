@@ -68,7 +68,7 @@ class Jobs(Construct):
             reserve = settings.reserved_concurrency and job == c.RESERVED_CONCURRENCY_JOB
             self.functions[job] = TastyguardFunction(
                 self,
-                _pascal(job),
+                pascal(job),
                 name=job,
                 description=f'tastyguard job {job}: one account run per work-queue message',
                 packaging=packaging,
@@ -83,7 +83,7 @@ class Jobs(Construct):
             )
         self.fast_path = TastyguardFunction(
             self,
-            _pascal(c.FAST_PATH),
+            pascal(c.FAST_PATH),
             name=c.FAST_PATH,
             description='tastyguard fast path: protect the position of a fill or position change now',
             packaging=packaging,
@@ -144,7 +144,7 @@ class Jobs(Construct):
             )
         return scheduler.Schedule(
             self,
-            f'{_pascal(job)}Schedule',
+            f'{pascal(job)}Schedule',
             schedule_name=function_name(job),
             schedule_group=self.group,
             description=f'tastyguard: dispatch a {job} tick (one account run per account)',
@@ -177,7 +177,7 @@ class Jobs(Construct):
         stack = Stack.of(self)
         role = iam.Role(
             self,
-            f'{_pascal(job)}ScheduleRole',
+            f'{pascal(job)}ScheduleRole',
             description=f'EventBridge Scheduler: dispatch tastyguard {job} ticks',
             assumed_by=iam.ServicePrincipal(
                 'scheduler.amazonaws.com', conditions={'StringEquals': {'aws:SourceAccount': stack.account}}
@@ -188,6 +188,6 @@ class Jobs(Construct):
         return role
 
 
-def _pascal(name: str) -> str:
+def pascal(name: str) -> str:
     """``ensure_stops`` -> ``EnsureStops`` (construct ids)."""
     return ''.join(part.capitalize() for part in name.split('_'))
