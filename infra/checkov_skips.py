@@ -63,6 +63,17 @@ def is_notifier(resource: CfnResource) -> bool:
     return function.function_name == notifier_name and function.reserved_concurrent_executions is None
 
 
+def is_capped_elsewhere(resource: CfnResource) -> bool:
+    """A function whose concurrency something else bounds: the queue workers, the dispatcher, the fast path."""
+    function = cast(lambda_.CfnFunction, resource)
+    names = {
+        c.FUNCTION_NAME_TEMPLATE.format(name=name.replace('_', '-'))
+        for name in (*c.JOBS, c.DISPATCHER, c.FAST_PATH)
+        if name != c.EVENT_JOB
+    }
+    return function.function_name in names and function.reserved_concurrent_executions is None
+
+
 def has_no_reserved_concurrency(resource: CfnResource) -> bool:
     """Any function without reserved concurrency."""
     return cast(lambda_.CfnFunction, resource).reserved_concurrent_executions is None
@@ -101,6 +112,15 @@ NOTIFIER_CONCURRENCY_UNRESERVED = Skip(
     'would arrive minutes late; it would also take from the unreserved pool (10 on new accounts).',
     applies=is_notifier,
 )
+CONCURRENCY_CAPPED_ELSEWHERE = Skip(
+    check='CKV_AWS_115',
+    resource_type=LAMBDA_FUNCTION,
+    comment="Bounded by design, not by a reservation: the queue workers by their event source's maximum "
+    'concurrency (scale.concurrency), the dispatcher by its one Scheduler tick per period, the fill fast path '
+    "by the streamer's fills (it must never wait behind a reservation the sweeps hold). One writer per account "
+    'at a time still holds: the DynamoDB lease admits one, and the shared rate budget caps the calls.',
+    applies=is_capped_elsewhere,
+)
 RESERVED_CONCURRENCY_TURNED_OFF = Skip(
     check='CKV_AWS_115',
     resource_type=LAMBDA_FUNCTION,
@@ -115,6 +135,7 @@ ALL_SKIPS = (
     NO_VPC_BY_DESIGN,
     ENVIRONMENT_HOLDS_NO_SECRET,
     NOTIFIER_CONCURRENCY_UNRESERVED,
+    CONCURRENCY_CAPPED_ELSEWHERE,
     RESERVED_CONCURRENCY_TURNED_OFF,
 )
 

@@ -12,6 +12,7 @@ from typing import Final
 from aws_cdk import Duration
 from aws_cdk import aws_logs as logs
 
+from tastyguard.fanout.queue import MAX_RECEIVES, QUEUE_ENV_PREFIX
 from tastyguard.store.schema import IDEMPOTENCY_TABLE, STATE_TABLE
 
 # -- the project -----------------------------------------------------------------------------------------
@@ -61,7 +62,9 @@ NO_DOCKER_COMMAND: Final = ('false',)
 # -- Lambda -----------------------------------------------------------------------------------------------
 JOBS: Final = ('sync_positions', 'ensure_stops', 'reconcile_orders', 'digest')
 DIGEST_JOB: Final = 'digest'
-EVENT_JOB: Final = 'ensure_stops'  # the job the streamer's events trigger
+EVENT_JOB: Final = 'ensure_stops'  # the job the streamer's events trigger (in the fast-path function)
+DISPATCHER: Final = 'dispatch'  # a Scheduler tick -> one work message per account
+FAST_PATH: Final = 'fast_path'  # the streamer's events -> ensure_stops(account, symbol), never behind a sweep
 # Jobs that may publish streamer-style events themselves (events:PutEvents on the bus).
 EVENT_PUBLISHING_JOBS: Final = ('sync_positions', 'reconcile_orders')
 NOTIFIER: Final = 'notify_slack'
@@ -80,8 +83,13 @@ JOB_MAX_TIMEOUT: Final = {
 }
 TIMEOUT_MARGIN: Final = Duration.seconds(30)  # timeout <= period - margin
 NOTIFIER_TIMEOUT: Final = Duration.seconds(30)
-JOB_RESERVED_CONCURRENCY: Final = 1  # one run of a job at a time (plus the DynamoDB lease per account)
-JOB_ASYNC_RETRIES: Final = 0  # Scheduler and EventBridge retry delivery; a failed run waits for the next tick
+RESERVED_CONCURRENCY_JOB: Final = 'ensure_stops'  # reserves scale.concurrency: the sweep always has capacity
+JOB_ASYNC_RETRIES: Final = 0  # job workers take queue messages; the queue redelivers a failed account run
+DISPATCHER_MEMORY_MB: Final = 512
+DISPATCHER_TIMEOUT: Final = Duration.seconds(60)
+DISPATCHER_ASYNC_RETRIES: Final = 2  # a dispatch is idempotent and its messages are de-duplicated by the workers
+FAST_PATH_ASYNC_RETRIES: Final = 2  # an account busy with a sweep: Lambda retries the event after 1 and 2 minutes
+FAST_PATH_MAX_EVENT_AGE: Final = Duration.minutes(10)
 NOTIFIER_ASYNC_RETRIES: Final = 2  # a Slack hiccup is worth a retry
 NOTIFIER_MAX_EVENT_AGE: Final = Duration.hours(1)
 LOG_RETENTION: Final = logs.RetentionDays.ONE_MONTH
@@ -97,6 +105,8 @@ ENV_KILL_SWITCH_PARAM: Final = 'TASTYGUARD_KILL_SWITCH_PARAM'
 ENV_CONFIG_FILE: Final = 'TASTYGUARD_CONFIG_FILE'
 ENV_EVENT_BUS: Final = 'TASTYGUARD_EVENT_BUS'
 ENV_SLACK_SECRET: Final = 'TASTYGUARD_SLACK_SECRET'  # noqa: S105 - a variable name
+ENV_RATE_PRIORITY: Final = 'TASTYGUARD_RATE_PRIORITY'  # 'high' on the fast path
+ENV_QUEUE_PREFIX: Final = QUEUE_ENV_PREFIX  # TASTYGUARD_QUEUE_ENSURE_STOPS=<url>, one per job (the dispatcher)
 ENV_POWERTOOLS_SERVICE: Final = 'POWERTOOLS_SERVICE_NAME'
 ENV_POWERTOOLS_NAMESPACE: Final = 'POWERTOOLS_METRICS_NAMESPACE'
 ENV_POWERTOOLS_LOG_LEVEL: Final = 'POWERTOOLS_LOG_LEVEL'
@@ -163,6 +173,10 @@ DIGEST_MAX_EVENT_AGE: Final = Duration.hours(1)
 
 # -- queues -----------------------------------------------------------------------------------------------
 DLQ_RETENTION: Final = Duration.days(14)
+WORK_BATCH_SIZE: Final = 1  # one account per invocation: a slow or failing account never delays another
+WORK_MAX_RECEIVES: Final = MAX_RECEIVES  # deliveries before a work message moves to the dead-letter queue
+WORK_VISIBILITY_FACTOR: Final = 6  # visibility timeout = 6 x the worker timeout (AWS's advice for SQS sources)
+WORK_RETENTION: Final = Duration.hours(2)  # older account runs are stale anyway (a newer tick swept the account)
 
 # -- encryption -------------------------------------------------------------------------------------------
 KEY_ALIAS: Final = 'alias/tastyguard'
@@ -187,6 +201,7 @@ METRIC_POSITIONS_UNPROTECTED: Final = 'PositionsUnprotected'
 METRIC_RUNS_COMPLETED: Final = 'RunsCompleted'  # account runs that finished (status ok)
 METRIC_RUNS_SKIPPED: Final = 'RunsSkipped'  # in session, but skipped (lease held, broker read failed)
 METRIC_RUNS_FAILED: Final = 'RunsFailed'
+METRIC_TICKS_UNFINISHED: Final = 'TicksUnfinished'  # the dispatcher found the previous tick still running
 METRIC_DIMENSION_SERVICE: Final = 'service'
 METRIC_DIMENSION_JOB: Final = 'job'
 ALARM_PERIOD: Final = Duration.minutes(5)

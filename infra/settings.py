@@ -20,6 +20,16 @@ from tastyguard.config import ConfigError, Problem, TastyguardConfig, config_to_
 _FALSE_WORDS = frozenset({'false', '0', 'no', 'off'})
 
 
+class GrantSecrets(BaseModel):
+    """The two secrets of one grant: its credentials and its access-token cache."""
+
+    model_config = ConfigDict(frozen=True, extra='forbid')
+
+    name: str
+    secret_name: str
+    token_secret_name: str
+
+
 class StackSettings(BaseModel):
     """The part of the configuration that shapes the deployed resources."""
 
@@ -39,6 +49,9 @@ class StackSettings(BaseModel):
     ensure_stops_minutes: int
     reconcile_orders_minutes: int
     digest_time: time
+    grants: tuple[GrantSecrets, ...] = (GrantSecrets(name='default', secret_name=c.BROKER_SECRET_NAME,
+                                                     token_secret_name=c.TOKEN_SECRET_NAME),)  # fmt: skip
+    concurrency: int = 5
     reserved_concurrency: bool = True
     # Lambda SnapStart on the fast-path function (the one the streamer's fill events invoke). Off by default:
     # today that function is kept warm by its own 5-minute sweeps (reserved concurrency 1, one environment),
@@ -69,9 +82,25 @@ class StackSettings(BaseModel):
             ensure_stops_minutes=schedules.ensure_stops_minutes,
             reconcile_orders_minutes=schedules.reconcile_orders_minutes,
             digest_time=schedules.digest_time,
+            grants=tuple(
+                GrantSecrets(name=g.name, secret_name=g.secret_name, token_secret_name=g.token_secret_name)
+                for g in config.effective_grants
+            ),
+            concurrency=config.scale.concurrency,
             reserved_concurrency=reserved_concurrency,
             snap_start=snap_start,
         )
+
+    @property
+    def scheduled_jobs(self) -> tuple[str, ...]:
+        """The jobs with a schedule. ``sync_positions`` only when it runs more often than ``ensure_stops``
+        (which reads and stores positions itself), and the digest only when it is on."""
+        jobs = ['ensure_stops', 'reconcile_orders']
+        if self.sync_positions_minutes < self.ensure_stops_minutes:
+            jobs.append('sync_positions')
+        if self.digest_enabled:
+            jobs.append('digest')
+        return tuple(job for job in c.JOBS if job in jobs)
 
     def period_minutes(self, job: str) -> int | None:
         """How often a periodic job runs; None for the daily digest."""

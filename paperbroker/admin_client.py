@@ -251,3 +251,28 @@ class AdminClient:
         """Restore a scenario (same credentials); clears faults, the request log, settings and the clock offset."""
         result: dict[str, Any] = self._call('POST', '/reset', {'scenario': scenario, **options})
         return result
+
+    # --- customers and rate limits ---------------------------------------------------------------------------
+    def customers(self) -> list[dict[str, Any]]:
+        """Every customer with their credentials and account numbers."""
+        return list(self._call('GET', '/customers')['customers'])
+
+    def add_customer(self, **fields: Any) -> dict[str, Any]:
+        """A new customer with a grant of their own (``user_id``, ``username`` optional)."""
+        result: dict[str, Any] = self._call('POST', '/customers', _kebab(fields))
+        return result
+
+    def revoke_customer(self, user_id: str, scope: str = 'grant') -> dict[str, Any]:
+        """Revoke one customer's grant (``invalid_grant`` from then on) or only their access tokens."""
+        result: dict[str, Any] = self._call('POST', f'/customers/{user_id}/revoke', {'scope': scope})
+        return result
+
+    def rate_limits(
+        self, *, enabled: bool = True, global_per_second: float | None = None, **families: float
+    ) -> dict[str, Any]:
+        """Turn per-token rate limits on (published limits unless given) or off."""
+        body: dict[str, Any] = {'enabled': enabled, 'families': {k.replace('_', '-'): v for k, v in families.items()}}
+        if global_per_second is not None:
+            body['global'] = global_per_second
+        result: dict[str, Any] = self._call('POST', '/rate-limits', body)
+        return result

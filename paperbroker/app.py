@@ -13,7 +13,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, WebSocketRoute
 
-from paperbroker import admin, admin_control, admin_events, rest_accounts, rest_market, rest_orders, rest_reports
+from paperbroker import (
+    admin,
+    admin_control,
+    admin_customers,
+    admin_events,
+    rest_accounts,
+    rest_market,
+    rest_orders,
+    rest_reports,
+)
 from paperbroker.account_streamer import account_streamer
 from paperbroker.broker import Broker
 from paperbroker.dxlink import dxlink
@@ -55,6 +64,7 @@ def create_app(broker: Broker) -> Any:
         *admin.ROUTES,
         *admin_control.ROUTES,
         *admin_events.ROUTES,
+        *admin_customers.ROUTES,
         WebSocketRoute('/account-streamer', account_streamer),
         WebSocketRoute('/dxlink', dxlink),
         # the tastyware paper API (X-Api-Key) and its admin routes

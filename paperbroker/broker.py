@@ -18,6 +18,7 @@ from paperbroker.model import BrokerState
 from paperbroker.registry import Registry
 from paperbroker.scenarios import SCENARIOS, build
 from paperbroker.tastyware.state import Tastyware, TastywareSettings
+from paperbroker.throttle import Throttle
 
 TICK_SECONDS = 0.2
 LOG = logging.getLogger('paperbroker')
@@ -57,6 +58,7 @@ class Broker:
         self.core.hub.quote_listeners.add(self.candles)
         self.faults = FaultRegistry()
         self.requests = RequestLog()
+        self.throttle = Throttle(self.clock)
         self.connections: set[Connection] = set()
         self.scenario = scenario
         self.options = options
@@ -75,6 +77,8 @@ class Broker:
         self.core.state = BrokerState(registry=Registry(self.clock.today()))
         self.faults.clear()
         self.requests.clear()
+        self.throttle.reset()
+        self.auth.customers.clear()
         self.accounts = build(scenario, self.core, self.engine, **options)
         self.candles.reset()
         self.core.state.expirations_checked_at = self.clock.now()  # closes crossed from now on settle options

@@ -15,6 +15,7 @@ from urllib.parse import unquote
 from paperbroker.clock import iso_ms
 from paperbroker.errors import html_error, status_error
 from paperbroker.faults import Fault
+from paperbroker.throttle import retry_after_header
 
 if TYPE_CHECKING:
     from paperbroker.broker import Broker
@@ -77,6 +78,7 @@ class PaperMiddleware:
             'fault': None,
             'body': None,
             'user-agent': _header(scope, b'user-agent'),
+            'user-id': self.broker.auth.user_of(_header(scope, b'authorization')),
         }
         self.broker.requests.record(entry)
         if scope['type'] == 'websocket':
@@ -110,6 +112,14 @@ class PaperMiddleware:
         if _header(scope, b'user-agent') is None:
             entry['status'] = 401
             await html_error(401)(scope, receive, send)
+            return
+        token = (_header(scope, b'authorization') or '').partition(' ')[2].strip()
+        wait = self.broker.throttle.check(token, scope['method'], scope['path'])
+        if wait is not None:
+            entry['status'], entry['throttled'] = 429, True
+            response = status_error(429, 'too_many_requests', 'Rate limit exceeded for this token').response()
+            response.headers['Retry-After'] = retry_after_header(wait)
+            await response(scope, logging_receive, send)
             return
         fault = self.broker.faults.match_http(scope['method'], scope['path'])
         if fault is not None:

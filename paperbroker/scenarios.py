@@ -1,5 +1,5 @@
-"""Seeded worlds: ``demo`` (the documented realistic account), ``empty``, ``large`` (for benchmarks) and
-``expiration`` (four Fridays of option expirations, :mod:`paperbroker.scenario_expiration`).
+"""Seeded worlds: ``demo`` (the documented realistic account), ``empty``, ``large`` and ``fleet`` (benchmarks),
+and ``expiration`` (four Fridays of option expirations, :mod:`paperbroker.scenario_expiration`).
 
 Other engineers' tests depend on ``demo`` exactly as documented in ``docs/paper-broker.md``: keep it stable.
 """
@@ -13,11 +13,12 @@ from typing import Any
 
 from paperbroker.core import Core
 from paperbroker.engine import Engine
+from paperbroker.fleet import build_fleet
 from paperbroker.instruments import occ_symbol, third_friday
 from paperbroker.scenario_expiration import build_expiration
 from paperbroker.seeding import add_account, add_order, add_position, add_user, set_quote
 
-SCENARIOS = ('demo', 'empty', 'large', 'expiration')
+SCENARIOS = ('demo', 'empty', 'large', 'fleet', 'expiration')
 USER_ID = 'U0000012345'
 DEMO_ACCOUNT = '5WT00001'
 DEMO_IRA = '5WT00002'
@@ -100,6 +101,8 @@ def build(name: str, core: Core, engine: Engine, **options: Any) -> list[str]:
         _large(core, engine, **options)
     elif name == 'expiration':
         build_expiration(core, engine, USER_ID)
+    elif name == 'fleet':
+        build_fleet(core, engine, USER_ID, **options)
     else:
         raise ValueError(f'unknown scenario {name!r}; use one of {", ".join(SCENARIOS)}')
     return [a.number for a in core.state.user_accounts(USER_ID)]

@@ -1,6 +1,11 @@
 """The shared body of every job handler: validate the event, de-duplicate, run, emit metrics.
 
-The job context (config, broker client, stores) is built once per container and reused while warm; the
+A job function is invoked two ways: by its work queue (an SQS event source; each message is one account of
+one tick, sent by the dispatcher) and directly (the fill fast path's events, a manual invocation). Queue
+messages are de-duplicated on tick + account, events on their id. A message that fails is returned to the
+queue (partial batch response) and, on its last delivery, still counts towards its tick.
+
+The job context (config, broker clients, stores) is built once per container and reused while warm; the
 Powertools idempotency layer is built lazily too, so importing a handler never touches AWS. Under SnapStart
 the context is built at init instead, so the snapshot holds it (:mod:`functions.common.snapstart`).
 """
@@ -25,6 +30,14 @@ from functions.common import snapstart
 from functions.common.observability import logger, metrics
 from tastyguard.broker import BrokerModel, TastytradeClient
 from tastyguard.broker.models.requests import RequestModel
+from tastyguard.fanout.worker import (
+    MAX_RECEIVES,
+    BadMessageError,
+    finish_account,
+    is_stale,
+    parse_message,
+    receive_count,
+)
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.invocation import JobInvocation, JobName
 from tastyguard.jobs.registry import run
@@ -130,15 +143,65 @@ def _idempotent_runner(context: LambdaContext) -> Any:
         )
         def run_once(*, request: dict[str, Any]) -> dict[str, Any]:
             invocation = JobInvocation.model_validate(request['invocation'])
-            return _execute(_runners['ctx'], invocation)
+            summary = _execute(_runners['ctx'], invocation)
+            if invocation.account and invocation.scheduled_time:
+                _tick_finished(_runners['ctx'], invocation)
+            return summary
 
         _runners['run'] = run_once
     _IDEMPOTENCY.register_lambda_context(context)
     return _runners['run']
 
 
+def _tick_finished(ctx: JobContext, invocation: JobInvocation) -> None:
+    seconds = finish_account(ctx, invocation)
+    if seconds is not None:
+        metrics.add_metric(name='TickSeconds', unit=MetricUnit.Seconds, value=seconds)
+        logger.info('tick finished', extra={'job': invocation.job.value, 'tick_seconds': round(seconds, 1)})
+
+
+def _run_idempotent(ctx: JobContext, invocation: JobInvocation, context: LambdaContext) -> dict[str, Any]:
+    _runners['ctx'] = ctx
+    runner = _idempotent_runner(context)
+    result: dict[str, Any] = runner(
+        request={'key': invocation.idempotency_key, 'invocation': invocation.model_dump(mode='json')}
+    )
+    return result
+
+
+def _handle_queue(event: dict[str, Any], context: LambdaContext, job: JobName) -> dict[str, Any]:
+    """Run each message's account (batch size 1 in the stack); failed messages go back to the queue."""
+    ctx = _job_context(context.aws_request_id, context.function_name)
+    logger.append_keys(job=job.value, environment=ctx.environment)
+    failures: list[dict[str, str]] = []
+    for record in event['Records']:
+        message_id = str(record.get('messageId', ''))
+        try:
+            invocation = parse_message(record, job)
+        except BadMessageError as error:
+            logger.error('not a work message; it goes to the dead-letter queue', extra={'reason': str(error)})
+            failures.append({'itemIdentifier': message_id})
+            continue
+        logger.append_keys(account=invocation.account)
+        if is_stale(ctx, invocation):
+            logger.warning('stale work message dropped', extra={'scheduled_time': str(invocation.scheduled_time)})
+            metrics.add_metric(name='RunsStale', unit=MetricUnit.Count, value=1)
+            _tick_finished(ctx, invocation)
+            continue
+        try:
+            _run_idempotent(ctx, invocation, context)
+        except Exception:
+            logger.exception('account run failed; the message goes back to the queue')
+            if receive_count(record) >= MAX_RECEIVES:
+                _tick_finished(ctx, invocation)  # its last delivery: the tick must still be able to finish
+            failures.append({'itemIdentifier': message_id})
+    return {'batchItemFailures': failures}
+
+
 def handle(event: dict[str, Any], context: LambdaContext, job: JobName) -> dict[str, Any]:
     """Run ``job`` for the event (duplicate deliveries of one tick or event return the first result)."""
+    if isinstance(event, dict) and isinstance(event.get('Records'), list):
+        return _handle_queue(event, context, job)
     try:
         invocation = JobInvocation.model_validate(event)
     except ValidationError as error:
@@ -149,13 +212,9 @@ def handle(event: dict[str, Any], context: LambdaContext, job: JobName) -> dict[
         invocation = invocation.model_copy(update={'force': False})  # only a person at the CLI may force a run
     ctx = _job_context(context.aws_request_id, context.function_name)
     logger.append_keys(job=job.value, environment=ctx.environment)
-    key = invocation.idempotency_key
-    if key is None:
+    if invocation.idempotency_key is None:
         return _execute(ctx, invocation)
-    _runners['ctx'] = ctx
-    runner = _idempotent_runner(context)
-    result: dict[str, Any] = runner(request={'key': key, 'invocation': invocation.model_dump(mode='json')})
-    return result
+    return _run_idempotent(ctx, invocation, context)
 
 
 def _prime_for_snapshot() -> None:

@@ -1,4 +1,5 @@
-"""The streamer's event bus and the rule that turns a fill or a position change into an ``ensure_stops`` run.
+"""The streamer's event bus and the rule that turns a fill or a position change into an ``ensure_stops`` run
+in the fast-path function (its own function: a fill never waits behind a sweep).
 
 The Fargate streamer (a later issue) publishes ``OrderFilled`` / ``PositionChanged`` events with source
 ``tastyguard.streamer`` and ``detail.account`` / ``detail.symbol`` to this bus; it will need only

@@ -1,7 +1,9 @@
-"""The four scheduled jobs: one least-privilege Lambda each, and an EventBridge Scheduler schedule each.
+"""The four jobs (one least-privilege worker Lambda each), the fill fast path, and the Scheduler schedules.
 
-Every tick carries ``{"job", "scheduled_time", "schedule_arn"}``; the job keys Powertools idempotency on
-``scheduled_time`` (the same across Scheduler's retries of one tick, unlike the execution id).
+Every tick carries ``{"job", "scheduled_time", "schedule_arn"}`` to the dispatcher (:mod:`infra.constructs.
+fanout`), which sends one message per account to the job's work queue; the job's function consumes it and
+keys Powertools idempotency on tick + account. The fast-path function runs ``ensure_stops`` for the
+streamer's events on its own, so a fill never waits behind a sweep.
 """
 
 from __future__ import annotations
@@ -59,33 +61,50 @@ class Jobs(Construct):
             c.ENV_EVENT_BUS: bus.event_bus_name,
             **c.POWERTOOLS_ENV,
         }
-        shared = self._shared_statements(storage, secrets, topic, key)
+        self.shared_statements = self._shared_statements(storage, secrets, topic, key)
+        shared = self.shared_statements
         publish = iam.PolicyStatement(sid='PublishEvents', actions=['events:PutEvents'], resources=[bus.event_bus_arn])
         self.functions: dict[str, TastyguardFunction] = {}
         for job in c.JOBS:
             period = settings.period_minutes(job)
+            reserve = settings.reserved_concurrency and job == c.RESERVED_CONCURRENCY_JOB
             self.functions[job] = TastyguardFunction(
                 self,
-                _pascal(job),
+                pascal(job),
                 name=job,
-                description=f'tastyguard job {job}',
+                description=f'tastyguard job {job}: one account run per work-queue message',
                 packaging=packaging,
                 environment=self.environment,
                 timeout=cadence.job_timeout(job, period),
                 memory_size=c.JOB_MEMORY_MB,
-                reserved_concurrency=c.JOB_RESERVED_CONCURRENCY if settings.reserved_concurrency else None,
+                reserved_concurrency=settings.concurrency if reserve else None,
                 retry_attempts=c.JOB_ASYNC_RETRIES,
                 max_event_age=cadence.max_event_age(period),
                 failures=self.run_failures.queue,
                 statements=[*shared, publish] if job in c.EVENT_PUBLISHING_JOBS else shared,
-                snap_start=settings.snap_start and job == c.EVENT_JOB,
             )
+        self.fast_path = TastyguardFunction(
+            self,
+            pascal(c.FAST_PATH),
+            name=c.FAST_PATH,
+            description='tastyguard fast path: protect the position of a fill or position change now',
+            packaging=packaging,
+            environment={**self.environment, c.ENV_RATE_PRIORITY: 'high'},
+            timeout=cadence.job_timeout(c.EVENT_JOB, settings.period_minutes(c.EVENT_JOB)),
+            memory_size=c.JOB_MEMORY_MB,
+            retry_attempts=c.FAST_PATH_ASYNC_RETRIES,
+            max_event_age=c.FAST_PATH_MAX_EVENT_AGE,
+            failures=self.run_failures.queue,
+            statements=shared,
+            snap_start=settings.snap_start,  # the fast path meets cold starts; the sweeps keep theirs warm
+        )
         self.group = scheduler.ScheduleGroup(self, 'ScheduleGroup', schedule_group_name=c.SCHEDULE_GROUP_NAME)
         self.schedules: dict[str, scheduler.Schedule] = {}
-        for job, function in self.functions.items():
-            schedule = self._schedule(job, function, settings)
-            if schedule is not None:
-                self.schedules[job] = schedule
+
+    def schedule(self, dispatcher: TastyguardFunction, settings: StackSettings) -> None:
+        """Every scheduled job's ticks go to the dispatcher (the schedules keep their names and ids)."""
+        for job in settings.scheduled_jobs:
+            self.schedules[job] = self._schedule(job, dispatcher, settings)
 
     def _shared_statements(
         self, storage: Storage, secrets: Secrets, topic: sns.ITopic, key: kms.IKey
@@ -100,16 +119,8 @@ class Jobs(Construct):
                 actions=list(c.IDEMPOTENCY_TABLE_ACTIONS),
                 resources=[storage.idempotency_table.table_arn],
             ),
-            iam.PolicyStatement(
-                sid='ReadBrokerGrant',
-                actions=['secretsmanager:GetSecretValue'],
-                resources=[secrets.broker_secret.secret_arn],
-            ),
-            iam.PolicyStatement(
-                sid='ShareAccessToken',
-                actions=['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
-                resources=[secrets.token_secret.secret_arn],
-            ),
+            secrets.read_grants_statement(),
+            secrets.share_tokens_statement(),
             iam.PolicyStatement(
                 sid='ReadKillSwitch', actions=['ssm:GetParameter'], resources=[secrets.kill_switch.parameter_arn]
             ),
@@ -126,11 +137,9 @@ class Jobs(Construct):
             ),
         ]
 
-    def _schedule(self, job: str, function: TastyguardFunction, settings: StackSettings) -> scheduler.Schedule | None:
+    def _schedule(self, job: str, target: TastyguardFunction, settings: StackSettings) -> scheduler.Schedule:
         period = settings.period_minutes(job)
         if period is None:
-            if not settings.digest_enabled:
-                return None  # the function stays deployed for on-demand runs
             fields = cadence.daily_cron(settings.digest_time, market_hours_only=settings.market_hours_only)
         else:
             fields = cadence.periodic_cron(
@@ -138,10 +147,10 @@ class Jobs(Construct):
             )
         return scheduler.Schedule(
             self,
-            f'{_pascal(job)}Schedule',
+            f'{pascal(job)}Schedule',
             schedule_name=function_name(job),
             schedule_group=self.group,
-            description=f'tastyguard: run {job}',
+            description=f'tastyguard: dispatch a {job} tick (one account run per account)',
             schedule=scheduler.ScheduleExpression.cron(
                 minute=fields.minute,
                 hour=fields.hour,
@@ -151,7 +160,7 @@ class Jobs(Construct):
             # A protective job runs on the minute it is due: no flexible window.
             time_window=scheduler.TimeWindow.off(),
             target=scheduler_targets.LambdaInvoke(
-                function.function,
+                target.function,
                 input=scheduler.ScheduleTargetInput.from_object(
                     {
                         'job': job,
@@ -159,7 +168,7 @@ class Jobs(Construct):
                         'schedule_arn': scheduler.ContextAttribute.schedule_arn,
                     }
                 ),
-                role=self._schedule_role(job, function),
+                role=self._schedule_role(job, target),
                 dead_letter_queue=self.tick_dead_letters.queue,
                 retry_attempts=c.SCHEDULER_RETRIES,
                 max_event_age=cadence.max_event_age(period),
@@ -167,15 +176,15 @@ class Jobs(Construct):
         )
 
     def _schedule_role(self, job: str, function: TastyguardFunction) -> iam.Role:
-        """One role per schedule: invoke this one function, send to the tick dead-letter queue (added by the CDK).
+        """One role per schedule: invoke the dispatcher, send to the tick dead-letter queue (added by the CDK).
 
         Scheduler sends dead letters as this role, so the role also gets the queue key (through SQS only).
         """
         stack = Stack.of(self)
         role = iam.Role(
             self,
-            f'{_pascal(job)}ScheduleRole',
-            description=f'EventBridge Scheduler: invoke tastyguard {job}',
+            f'{pascal(job)}ScheduleRole',
+            description=f'EventBridge Scheduler: dispatch tastyguard {job} ticks',
             assumed_by=iam.ServicePrincipal(
                 'scheduler.amazonaws.com', conditions={'StringEquals': {'aws:SourceAccount': stack.account}}
             ),
@@ -186,6 +195,6 @@ class Jobs(Construct):
         return role
 
 
-def _pascal(name: str) -> str:
+def pascal(name: str) -> str:
     """``ensure_stops`` -> ``EnsureStops`` (construct ids)."""
     return ''.join(part.capitalize() for part in name.split('_'))

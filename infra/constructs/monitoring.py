@@ -1,7 +1,9 @@
 """Alarms to the notification topic, and a small dashboard.
 
 Alarms: every function's errors, sustained job throttling, every dead-letter queue's depth, positions left
-without a stop, and a dead-man's switch on ``ensure_stops``. The jobs publish ``PositionsUnprotected`` and
+without a stop, a dead-man's switch on ``ensure_stops``, and for the fan-out: a tick that had not finished
+when the next one was due (the dispatcher's ``TicksUnfinished``), failed account runs (``RunsFailed``) and
+a work queue whose oldest message is older than its job's period. The jobs publish ``PositionsUnprotected`` and
 ``RunsCompleted`` with Powertools Metrics in namespace ``tastyguard`` with dimensions ``service=tastyguard``
 and ``job=<job>``.
 
@@ -34,6 +36,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import constants as c
@@ -68,11 +71,14 @@ class Monitoring(Construct):
         notifier: TastyguardFunction | None,
         dead_letters: Sequence[DeadLetterQueue],
         ensure_stops_minutes: int,
+        extra_functions: Sequence[TastyguardFunction] = (),
+        work_queues: Mapping[str, sqs.IQueue] | None = None,
+        periods: Mapping[str, int | None] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._action = actions.SnsAction(topic)
         self.alarms: list[cloudwatch.AlarmBase] = []
-        functions = [*jobs.values(), *([notifier] if notifier else [])]
+        functions = [*jobs.values(), *extra_functions, *([notifier] if notifier else [])]
         for function in functions:
             self._alarm(
                 f'{function.function_name}-errors',
@@ -99,8 +105,41 @@ class Monitoring(Construct):
             'a position has had no protective stop for 15 minutes',
             periods=c.UNPROTECTED_EVALUATION_PERIODS,
         )
+        for job, queue in (work_queues or {}).items():
+            period = (periods or {}).get(job)
+            if period is None:
+                continue  # the daily digest: its errors and dead letters are alarmed already
+            self._fanout_alarms(job, queue, period)
         self.dead_mans_switch = self._dead_mans_switch(ensure_stops_minutes)
         self.dashboard = self._dashboard(jobs, dead_letters)
+
+    def _fanout_alarms(self, job: str, queue: sqs.IQueue, period_minutes: int) -> None:
+        slug = job.replace('_', '-')
+        period = Duration.minutes(max(period_minutes, int(c.ALARM_PERIOD.to_minutes())))
+        self._alarm(
+            f'{c.SERVICE}-{slug}-tick-unfinished',
+            job_metric(c.METRIC_TICKS_UNFINISHED, job, statistic='Sum', period=period),
+            f'a {job} tick had not finished all its accounts when the next tick was due: the sweep is slower than '
+            'its period (broker slow or throttling, too many accounts for the grant, too little concurrency)',
+        )
+        self._alarm(
+            f'{c.SERVICE}-{slug}-account-runs-failed',
+            job_metric(c.METRIC_RUNS_FAILED, job, statistic='Sum'),
+            f'{job} failed on at least one account (see the run records and the function log)',
+        )
+        age = cloudwatch.Alarm(
+            self,
+            f'{c.SERVICE}-{slug}-work-queue-behind',
+            alarm_name=f'{c.SERVICE}-{slug}-work-queue-behind',
+            alarm_description=f'the oldest {job} account run has waited longer than the job period',
+            metric=queue.metric_approximate_age_of_oldest_message(period=c.ALARM_PERIOD, statistic='Maximum'),
+            threshold=period_minutes * 60,
+            comparison_operator=_GT,
+            evaluation_periods=1,
+            treat_missing_data=_NOT_BREACHING,
+        )
+        age.add_alarm_action(self._action)
+        self.alarms.append(age)
 
     def _alarm(self, name: str, metric: cloudwatch.IMetric, description: str, *, periods: int = 1) -> None:
         alarm = cloudwatch.Alarm(

@@ -13,6 +13,7 @@ from infra import constants as c
 from infra.checkov_skips import CheckovSkips
 from infra.constructs.encryption import Encryption, EncryptLogGroups
 from infra.constructs.events import Events
+from infra.constructs.fanout import Fanout
 from infra.constructs.jobs import Jobs
 from infra.constructs.monitoring import Monitoring
 from infra.constructs.notifications import Notifications
@@ -50,11 +51,23 @@ class TastyguardStack(Stack):
             bus=events.bus,
             key=key,
         )
-        events.trigger(jobs.functions[c.EVENT_JOB].invocable)  # the SnapStart alias when that is on
+        fanout = Fanout(
+            self,
+            'Fanout',
+            settings=settings,
+            packaging=packaging,
+            jobs=jobs,
+            storage=storage,
+            secrets=secrets,
+            topic=notifications.topic,
+            key=key,
+        )
+        jobs.schedule(fanout.dispatcher, settings)
+        events.trigger(jobs.fast_path.invocable)  # the SnapStart alias when that is on
         # The Fargate streamer (account streamer + DXLink) is a later issue. It goes here as
         # `Streamer(self, 'Streamer', bus=events.bus, secrets=secrets, storage=storage, key=key)` in
         # infra/constructs/streamer.py, and its heartbeat alarm joins Monitoring.
-        dead_letters = [jobs.run_failures, jobs.tick_dead_letters, events.dead_letters]
+        dead_letters = [jobs.run_failures, jobs.tick_dead_letters, events.dead_letters, fanout.dead_letters]
         if notifications.notifier_failures is not None:
             dead_letters.append(notifications.notifier_failures)
         Monitoring(
@@ -65,6 +78,9 @@ class TastyguardStack(Stack):
             notifier=notifications.notifier,
             dead_letters=dead_letters,
             ensure_stops_minutes=settings.ensure_stops_minutes,
+            extra_functions=[fanout.dispatcher, jobs.fast_path],
+            work_queues={job: fanout.queues[job] for job in settings.scheduled_jobs},
+            periods=fanout.periods,
         )
 
         self._output('TopicArn', notifications.topic.topic_arn, 'SNS topic: subscribe more addresses here')

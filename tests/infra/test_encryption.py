@@ -79,7 +79,7 @@ def test_every_queue_is_encrypted_with_the_stack_key(full: Any) -> None:
 
 def test_every_log_group_is_encrypted_with_the_stack_key(full: Any) -> None:
     groups = full.resources('AWS::Logs::LogGroup')
-    assert len(groups) == 5
+    assert len(groups) == len(full.resources('AWS::Lambda::Function'))  # one explicit log group per function
     for logical_id, group in groups.items():
         assert group['Properties']['KmsKeyId'] == {'Fn::GetAtt': [key_id(full), 'Arn']}, logical_id
 
@@ -111,8 +111,9 @@ def test_every_role_that_sends_to_a_queue_may_encrypt_through_sqs(full: Any) -> 
             for statement in policy['Properties']['PolicyDocument']['Statement']
         )
     }
-    # Then there are nine (4 jobs, 4 schedules, the notifier), and each may use the key through SQS
-    assert len(senders) == 9
+    # Then every sender (the job functions and their schedules' roles, the fast path, the dispatcher, the
+    # notifier) may use the key through SQS
+    assert len(senders) == 10
     for logical_id, policy_statements in senders.items():
         assert any(uses_the_key_through_sqs(full, statement) for statement in policy_statements), logical_id
 
@@ -148,7 +149,7 @@ def test_the_jobs_use_the_key_only_through_the_services_that_hold_their_data(ful
                 via = statement['Condition']['StringEquals']['kms:ViaService']
                 services = {render(full, service).split('.')[0] for service in via}
                 assert services == set(c.KEY_CONSUMER_SERVICES) == {'dynamodb', 'secretsmanager', 'sns', 'sqs'}
-                assert logical_id.startswith('Jobs')
+                assert logical_id.startswith(('Jobs', 'FanoutDispatcher')), logical_id  # the functions that run jobs
 
 
 def test_a_log_group_without_a_fixed_name_stops_the_synth(stack_for: Callable[..., Any], tmp_path: Path) -> None:

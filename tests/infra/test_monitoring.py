@@ -55,7 +55,8 @@ def test_every_dead_letter_queue_alarms_on_its_first_message(full: Any) -> None:
     by_name = alarms(full)
     queue_alarms = [a for a in by_name.values() if a.get('MetricName') == 'ApproximateNumberOfMessagesVisible']
     alarmed = {alarm['Dimensions'][0]['Value']['Fn::GetAtt'][0] for alarm in queue_alarms}
-    assert alarmed == set(full.resources('AWS::SQS::Queue'))
+    dead_letter_queues = {key for key in full.resources('AWS::SQS::Queue') if 'DeadLetters' in key or 'Failures' in key}
+    assert alarmed == dead_letter_queues  # work queues hold messages by design: their age is alarmed instead
     for alarm in queue_alarms:
         assert (alarm['Statistic'], alarm['ComparisonOperator'], alarm['Threshold']) == (
             'Maximum',
@@ -130,3 +131,26 @@ def test_cloudwatch_of_this_account_may_publish_to_the_topic(full: Any) -> None:
         and statement['Condition'] == {'StringEquals': {'aws:SourceAccount': {'Ref': 'AWS::AccountId'}}}
         for statement in policy['Properties']['PolicyDocument']['Statement']
     )
+
+
+def test_a_tick_that_outlasts_its_period_alarms(full: Any) -> None:
+    by_name = alarms(full)
+    for job, period in (('ensure-stops', 300), ('reconcile-orders', 900)):
+        alarm = by_name[f'tastyguard-{job}-tick-unfinished']
+        assert (alarm['Namespace'], alarm['MetricName'], alarm['Statistic']) == ('tastyguard', 'TicksUnfinished', 'Sum')
+        assert (alarm['Period'], alarm['Threshold'], alarm['ComparisonOperator']) == (
+            period,
+            0,
+            'GreaterThanThreshold',
+        )
+        assert {'Name': 'job', 'Value': job.replace('-', '_')} in alarm['Dimensions']
+    assert 'tastyguard-digest-tick-unfinished' not in by_name
+
+
+def test_failed_account_runs_and_a_queue_falling_behind_alarm(full: Any) -> None:
+    by_name = alarms(full)
+    failed = by_name['tastyguard-ensure-stops-account-runs-failed']
+    assert (failed['MetricName'], failed['Statistic'], failed['Threshold']) == ('RunsFailed', 'Sum', 0)
+    behind = by_name['tastyguard-ensure-stops-work-queue-behind']
+    assert (behind['MetricName'], behind['Threshold']) == ('ApproximateAgeOfOldestMessage', 300)
+    assert 'EnsureStopsWork' in behind['Dimensions'][0]['Value']['Fn::GetAtt'][0]

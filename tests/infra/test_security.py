@@ -103,7 +103,9 @@ def test_job_roles_hold_exactly_what_the_jobs_use(full: Any) -> None:
         'UseStackKey',
         'xray:PutTelemetryRecords',
         'sqs:GetQueueAttributes',
+        'ConsumeWork',
     }
+    assert policy['ConsumeWork']['Resource']['Fn::GetAtt'][0].startswith('FanoutEnsureStopsWork')
     assert set(policy['StateTable']['Action']) == set(c.STATE_TABLE_ACTIONS)
     assert set(policy['IdempotencyTable']['Action']) == {
         'dynamodb:GetItem',
@@ -141,6 +143,17 @@ def test_only_the_detecting_jobs_may_publish_events(full: Any, function_name: st
         assert policy['PublishEvents']['Resource']['Fn::GetAtt'][0].startswith('EventsBus')
 
 
+def test_the_dispatcher_sends_work_but_never_touches_the_kill_switch(full: Any) -> None:
+    policy = role_policy(full, 'tastyguard-dispatch')
+    assert {'StateTable', 'IdempotencyTable', 'ReadBrokerGrant', 'ShareAccessToken', 'Notify', 'SendWork'} <= set(
+        policy
+    )
+    assert 'ReadKillSwitch' not in policy and 'ConsumeWork' not in policy
+    assert policy['SendWork']['Action'] == 'sqs:SendMessage'
+    sent_to = {resource['Fn::GetAtt'][0] for resource in policy['SendWork']['Resource']}
+    assert len(sent_to) == len(c.JOBS) and all('Work' in queue for queue in sent_to)
+
+
 def test_the_notifier_may_only_read_the_slack_secret(full: Any) -> None:
     policy = role_policy(full, 'tastyguard-notify-slack')
     assert policy['ReadSlackWebhook']['Resource'] == {
@@ -152,7 +165,7 @@ def test_the_notifier_may_only_read_the_slack_secret(full: Any) -> None:
 
 def test_scheduler_roles_trust_only_scheduler_in_this_account(full: Any) -> None:
     roles = [r for r in full.resources('AWS::IAM::Role').values() if 'Scheduler' in r['Properties']['Description']]
-    assert len(roles) == 4
+    assert len(roles) == 3  # ensure_stops, reconcile_orders, digest (sync_positions rides on ensure_stops)
     for role in roles:
         (statement,) = role['Properties']['AssumeRolePolicyDocument']['Statement']
         assert statement['Principal'] == {'Service': 'scheduler.amazonaws.com'}

@@ -83,10 +83,15 @@ def test_settings_carry_what_the_stack_needs(tmp_path: Path) -> None:
         'ensure_stops_minutes': 2,
         'reconcile_orders_minutes': 15,
         'digest_time': time(17, 45),
+        'grants': (
+            {'name': 'default', 'secret_name': 'tastyguard/broker', 'token_secret_name': 'tastyguard/access-token'},
+        ),
+        'concurrency': 5,
         'reserved_concurrency': False,
         'snap_start': False,
     }
     assert [settings.period_minutes(job) for job in c.JOBS] == [5, 2, 15, None]
+    assert settings.scheduled_jobs == ('ensure_stops', 'reconcile_orders')  # no digest; sync rides on ensure_stops
     # And the bundled JSON is the same config, readable without YAML
     assert load_config_json(settings.config_json).schedules.ensure_stops_minutes == 2
 

@@ -46,16 +46,16 @@ def test_the_context_flag_turns_it_on(tmp_path: Path) -> None:
 
 def test_only_the_fast_path_function_gets_snapstart(snap: Synth) -> None:
     functions = snap.functions()
-    fast = functions['tastyguard-ensure-stops']
+    fast = functions['tastyguard-fast-path']
     assert fast['SnapStart'] == {'ApplyOn': 'PublishedVersions'}
-    assert [name for name, props in functions.items() if 'SnapStart' in props] == ['tastyguard-ensure-stops']
+    assert [name for name, props in functions.items() if 'SnapStart' in props] == ['tastyguard-fast-path']
 
 
 def test_fill_events_invoke_the_alias_of_the_published_version(snap: Synth) -> None:
     alias_id, alias = next(iter(snap.resources('AWS::Lambda::Alias').items()))
     version_id = alias['Properties']['FunctionVersion']['Fn::GetAtt'][0]
     version = snap.json['Resources'][version_id]
-    function_id = snap.logical_id('AWS::Lambda::Function', 'FunctionName', 'tastyguard-ensure-stops')
+    function_id = snap.logical_id('AWS::Lambda::Function', 'FunctionName', 'tastyguard-fast-path')
     assert alias['Properties']['Name'] == c.SNAP_START_ALIAS
     assert version['Properties']['FunctionName'] == {'Ref': function_id}
     # Replaced versions are deleted: each one's snapshot is billed while it exists
@@ -68,7 +68,7 @@ def test_fill_events_invoke_the_alias_of_the_published_version(snap: Synth) -> N
 
 
 def test_the_alias_keeps_the_functions_retry_age_and_failure_queue(snap: Synth) -> None:
-    function_id = snap.logical_id('AWS::Lambda::Function', 'FunctionName', 'tastyguard-ensure-stops')
+    function_id = snap.logical_id('AWS::Lambda::Function', 'FunctionName', 'tastyguard-fast-path')
     configs = [
         props['Properties']
         for props in snap.resources('AWS::Lambda::EventInvokeConfig').values()

@@ -15,6 +15,14 @@ pytestmark = pytest.mark.infra
 
 JOB_FUNCTIONS = {f'tastyguard-{job.replace("_", "-")}': job for job in c.JOBS}
 NOTIFIER_FUNCTION = 'tastyguard-notify-slack'
+DISPATCHER_FUNCTION = 'tastyguard-dispatch'
+FAST_PATH_FUNCTION = 'tastyguard-fast-path'
+HANDLERS = {
+    **JOB_FUNCTIONS,
+    NOTIFIER_FUNCTION: c.NOTIFIER,
+    DISPATCHER_FUNCTION: c.DISPATCHER,
+    FAST_PATH_FUNCTION: c.FAST_PATH,
+}
 
 
 def ref_id(value: Any) -> str:
@@ -27,18 +35,19 @@ def ref_id(value: Any) -> str:
 @pytest.mark.parametrize(
     ('resource_type', 'count'),
     [
-        ('AWS::Lambda::Function', 5),
+        ('AWS::Lambda::Function', 7),
         ('AWS::Lambda::LayerVersion', 2),
-        ('AWS::Logs::LogGroup', 5),
+        ('AWS::Lambda::EventSourceMapping', 4),
+        ('AWS::Logs::LogGroup', 7),
         ('AWS::DynamoDB::Table', 2),
         ('AWS::SecretsManager::Secret', 3),
         ('AWS::SSM::Parameter', 1),
         ('AWS::KMS::Key', 1),
         ('AWS::SNS::Topic', 1),
         ('AWS::SNS::Subscription', 3),
-        ('AWS::SQS::Queue', 4),
+        ('AWS::SQS::Queue', 9),
         ('AWS::Scheduler::ScheduleGroup', 1),
-        ('AWS::Scheduler::Schedule', 4),
+        ('AWS::Scheduler::Schedule', 3),
         ('AWS::Events::EventBus', 1),
         ('AWS::Events::Rule', 1),
         ('AWS::CloudWatch::CompositeAlarm', 1),
@@ -55,7 +64,7 @@ def test_every_function_is_arm64_python313_traced_with_json_logs(full: Any) -> N
     # Given every function of the stack
     functions = full.functions()
     # Then each one runs the same runtime, architecture, layers and observability settings
-    assert set(functions) == {*JOB_FUNCTIONS, NOTIFIER_FUNCTION}
+    assert set(functions) == set(HANDLERS)
     for name, props in functions.items():
         assert props['Architectures'] == ['arm64'], name
         assert props['Runtime'] == 'python3.13', name
@@ -63,7 +72,7 @@ def test_every_function_is_arm64_python313_traced_with_json_logs(full: Any) -> N
         assert props['LoggingConfig']['LogFormat'] == 'JSON', name
         assert props['LoggingConfig']['ApplicationLogLevel'] == 'INFO', name
         assert len(props['Layers']) == 2, name
-        assert props['Handler'] == f'functions.{JOB_FUNCTIONS.get(name, c.NOTIFIER)}.handler.lambda_handler'
+        assert props['Handler'] == f'functions.{HANDLERS[name]}.handler.lambda_handler'
 
 
 def test_every_function_logs_to_its_own_group_with_retention(full: Any) -> None:
@@ -81,22 +90,70 @@ def test_every_function_has_its_own_role(full: Any) -> None:
     assert len(set(roles)) == len(roles)
 
 
-def test_jobs_run_one_at_a_time_and_end_before_their_next_tick(full: Any) -> None:
+def test_each_job_takes_one_account_per_invocation_from_its_work_queue(full: Any) -> None:
+    # Given the job functions, their work queues and the event sources between them
+    functions = full.resources('AWS::Lambda::Function')
+    queues = full.resources('AWS::SQS::Queue')
+    sources = {
+        functions[ref_id(m['Properties']['FunctionName'])]['Properties']['FunctionName']: m['Properties']
+        for m in full.resources('AWS::Lambda::EventSourceMapping').values()
+    }
+    # Then every job reads its own queue, one message at a time, at most scale.concurrency at once
+    assert set(sources) == set(JOB_FUNCTIONS)
+    for name, mapping in sources.items():
+        assert mapping['BatchSize'] == 1, name
+        assert mapping['ScalingConfig'] == {'MaximumConcurrency': 5}, name
+        assert mapping['FunctionResponseTypes'] == ['ReportBatchItemFailures'], name
+        queue = queues[ref_id(mapping['EventSourceArn'])]['Properties']
+        timeout = full.functions()[name]['Timeout']
+        assert queue['VisibilityTimeout'] == 6 * timeout, name
+        assert queue['RedrivePolicy']['maxReceiveCount'] == 3, name
+        assert 'AccountRunDeadLetters' in ref_id(queue['RedrivePolicy']['deadLetterTargetArn'])
+    assert len({ref_id(m['EventSourceArn']) for m in sources.values()}) == len(sources)
+
+
+def test_only_the_sweep_reserves_concurrency_and_jobs_end_before_their_next_tick(full: Any) -> None:
     functions = full.functions()
     periods = {'sync_positions': 5, 'ensure_stops': 5, 'reconcile_orders': 15}
     for name, job in JOB_FUNCTIONS.items():
         props = functions[name]
-        assert props['ReservedConcurrentExecutions'] == 1, name
         if job in periods:
             assert props['Timeout'] < periods[job] * 60, name
+    assert functions['tastyguard-ensure-stops']['ReservedConcurrentExecutions'] == 5
+    reserved = [name for name, props in functions.items() if 'ReservedConcurrentExecutions' in props]
+    assert reserved == ['tastyguard-ensure-stops']
     assert functions['tastyguard-ensure-stops']['Timeout'] == 180
-    assert 'ReservedConcurrentExecutions' not in functions[NOTIFIER_FUNCTION]
+
+
+def test_the_dispatcher_knows_every_work_queue_and_may_only_send_to_them(full: Any) -> None:
+    variables = full.functions()[DISPATCHER_FUNCTION]['Environment']['Variables']
+    queues = full.resources('AWS::SQS::Queue')
+    urls = {key: ref_id(value) for key, value in variables.items() if key.startswith('TASTYGUARD_QUEUE_')}
+    assert set(urls) == {f'TASTYGUARD_QUEUE_{job.upper()}' for job in c.JOBS}
+    assert all(logical_id in queues for logical_id in urls.values())
+
+
+def test_the_fast_path_has_its_own_function_with_priority_and_retries(full: Any) -> None:
+    props = full.functions()[FAST_PATH_FUNCTION]
+    assert props['Environment']['Variables']['TASTYGUARD_RATE_PRIORITY'] == 'high'
+    assert 'ReservedConcurrentExecutions' not in props
+    configs = [
+        r['Properties']
+        for r in full.resources('AWS::Lambda::EventInvokeConfig').values()
+        if ref_id(r['Properties']['FunctionName'])
+        == full.logical_id('AWS::Lambda::Function', 'FunctionName', FAST_PATH_FUNCTION)
+    ]
+    assert [(cfg['MaximumRetryAttempts'], cfg['MaximumEventAgeInSeconds']) for cfg in configs] == [(2, 600)]
 
 
 def test_job_functions_get_the_environment_contract(full: Any) -> None:
-    for name in JOB_FUNCTIONS:
+    for name in [*JOB_FUNCTIONS, FAST_PATH_FUNCTION, DISPATCHER_FUNCTION]:
         variables = full.functions()[name]['Environment']['Variables']
-        assert set(variables) == {
+        extra = {
+            FAST_PATH_FUNCTION: {'TASTYGUARD_RATE_PRIORITY'},
+            DISPATCHER_FUNCTION: {f'TASTYGUARD_QUEUE_{job.upper()}' for job in c.JOBS},
+        }.get(name, set())
+        assert set(variables) - extra == {
             'TASTYGUARD_STATE_TABLE',
             'TASTYGUARD_IDEMPOTENCY_TABLE',
             'TASTYGUARD_BROKER_SECRET',
@@ -137,17 +194,22 @@ def test_failed_async_runs_go_to_a_dead_letter_queue(full: Any) -> None:
         'AWS::Lambda::EventInvokeConfig').values()}  # fmt: skip
     queues = full.resources('AWS::SQS::Queue')
     functions = full.resources('AWS::Lambda::Function')
-    # Then jobs never retry (Scheduler/EventBridge own retries) and every failure lands in a queue
+    # Then jobs never retry asynchronously (their queue redelivers), the dispatcher, the fast path and the
+    # notifier do, and every failure lands in a queue
     assert set(configs) == set(functions)
+    retrying = {NOTIFIER_FUNCTION, DISPATCHER_FUNCTION, FAST_PATH_FUNCTION}
     for logical_id, props in configs.items():
         name = functions[logical_id]['Properties']['FunctionName']
-        assert props['MaximumRetryAttempts'] == (2 if name == NOTIFIER_FUNCTION else 0), name
+        assert props['MaximumRetryAttempts'] == (2 if name in retrying else 0), name
         assert ref_id(props['DestinationConfig']['OnFailure']['Destination']) in queues
 
 
 def test_schedules_tick_in_market_hours_in_new_york_with_retries_and_a_dlq(full: Any) -> None:
+    # sync_positions has no schedule at the same period as ensure_stops: ensure_stops reads and stores positions
+    assert 'tastyguard-sync-positions' not in {
+        s['Properties']['Name'] for s in full.resources('AWS::Scheduler::Schedule').values()
+    }
     expected = {
-        'tastyguard-sync-positions': ('cron(2-59/5 9-16 ? * MON-FRI *)', 240, 'sync_positions'),
         'tastyguard-ensure-stops': ('cron(*/5 9-16 ? * MON-FRI *)', 240, 'ensure_stops'),
         'tastyguard-reconcile-orders': ('cron(3-59/15 9-16 ? * MON-FRI *)', 840, 'reconcile_orders'),
         'tastyguard-digest': ('cron(30 16 ? * MON-FRI *)', 3600, 'digest'),
@@ -163,7 +225,7 @@ def test_schedules_tick_in_market_hours_in_new_york_with_retries_and_a_dlq(full:
                 'FlexibleTimeWindow': {'Mode': 'OFF'},
                 'State': 'ENABLED',
                 'Target': {
-                    'Arn': {'Fn::GetAtt': [Match.string_like_regexp('^Jobs.*Function'), 'Arn']},
+                    'Arn': {'Fn::GetAtt': [Match.string_like_regexp('^FanoutDispatcher.*Function'), 'Arn']},
                     'Input': Match.serialized_json(
                         {
                             'job': job,
@@ -178,11 +240,13 @@ def test_schedules_tick_in_market_hours_in_new_york_with_retries_and_a_dlq(full:
         )
 
 
-def test_each_schedule_invokes_its_own_job(full: Any) -> None:
+def test_every_schedule_invokes_the_dispatcher_with_its_own_job(full: Any) -> None:
     functions = full.resources('AWS::Lambda::Function')
     for schedule in full.resources('AWS::Scheduler::Schedule').values():
         target = functions[ref_id(schedule['Properties']['Target']['Arn'])]
-        assert target['Properties']['FunctionName'] == schedule['Properties']['Name']
+        assert target['Properties']['FunctionName'] == DISPATCHER_FUNCTION
+        job = json.loads(schedule['Properties']['Target']['Input'])['job']
+        assert schedule['Properties']['Name'] == f'tastyguard-{job.replace("_", "-")}'
 
 
 @pytest.mark.parametrize('spec', [STATE_TABLE, IDEMPOTENCY_TABLE], ids=lambda spec: spec.default_name)
@@ -256,11 +320,12 @@ def test_the_slack_notifier_is_subscribed_with_a_dead_letter_queue(full: Any) ->
     )
 
 
-def test_every_queue_is_encrypted_ssl_only_and_keeps_messages_two_weeks(full: Any) -> None:
+def test_every_queue_is_encrypted_ssl_only_and_dead_letters_stay_two_weeks(full: Any) -> None:
     policies = [r['Properties'] for r in full.resources('AWS::SQS::QueuePolicy').values()]
     for logical_id, queue in full.resources('AWS::SQS::Queue').items():
         assert queue['Properties']['KmsMasterKeyId']['Fn::GetAtt'][0].startswith('EncryptionKey')
-        assert queue['Properties']['MessageRetentionPeriod'] == 14 * 86400
+        work = 'Work' in logical_id and 'DeadLetters' not in logical_id
+        assert queue['Properties']['MessageRetentionPeriod'] == (2 * 3600 if work else 14 * 86400), logical_id
         denies = [
             statement
             for policy in policies
@@ -272,8 +337,8 @@ def test_every_queue_is_encrypted_ssl_only_and_keeps_messages_two_weeks(full: An
         assert denies, f'{logical_id} accepts plain HTTP'
 
 
-def test_streamer_events_trigger_ensure_stops_with_account_and_symbol(full: Any) -> None:
-    ensure_stops = full.logical_id('AWS::Lambda::Function', 'FunctionName', 'tastyguard-ensure-stops')
+def test_streamer_events_trigger_the_fast_path_with_account_and_symbol(full: Any) -> None:
+    ensure_stops = full.logical_id('AWS::Lambda::Function', 'FunctionName', FAST_PATH_FUNCTION)
     full.template.has_resource_properties('AWS::Events::EventBus', {'Name': 'tastyguard'})
     full.template.has_resource_properties(
         'AWS::Events::Rule',

@@ -34,15 +34,17 @@ def minimal(synth_config: Callable[..., Any], tmp_path_factory: pytest.TempPathF
 
 
 def test_without_slack_there_is_no_notifier_secret_or_queue(minimal: Any) -> None:
-    assert set(minimal.functions()) == {f'tastyguard-{job.replace("_", "-")}' for job in c.JOBS}
+    jobs = {f'tastyguard-{job.replace("_", "-")}' for job in c.JOBS}
+    assert set(minimal.functions()) == {*jobs, 'tastyguard-dispatch', 'tastyguard-fast-path'}
     minimal.template.resource_count_is('AWS::SecretsManager::Secret', 2)
     minimal.template.resource_count_is('AWS::SNS::Subscription', 0)
-    minimal.template.resource_count_is('AWS::SQS::Queue', 3)
+    minimal.template.resource_count_is('AWS::SQS::Queue', 4 + len(c.JOBS))  # dead letters + a work queue per job
 
 
 def test_without_the_digest_its_function_stays_but_is_not_scheduled(minimal: Any) -> None:
     names = {schedule['Properties']['Name'] for schedule in minimal.resources('AWS::Scheduler::Schedule').values()}
-    assert names == {'tastyguard-sync-positions', 'tastyguard-ensure-stops', 'tastyguard-reconcile-orders'}
+    # sync_positions every 10 minutes is not scheduled either: ensure_stops reads positions every minute
+    assert names == {'tastyguard-ensure-stops', 'tastyguard-reconcile-orders'}
     assert 'tastyguard-digest' in minimal.functions()
 
 
@@ -56,7 +58,6 @@ def test_round_the_clock_schedules_in_the_configured_zone(minimal: Any) -> None:
     }
     assert expressions == {
         'tastyguard-ensure-stops': ('cron(* * ? * * *)', 'America/Chicago'),
-        'tastyguard-sync-positions': ('cron(2-59/10 * ? * * *)', 'America/Chicago'),
         'tastyguard-reconcile-orders': ('cron(3 */2 ? * * *)', 'America/Chicago'),
     }
 

@@ -90,7 +90,8 @@ def test_policy_validates_its_limits() -> None:
         ('GET', '/accounts/5WT00001/trading-status', 'trading-status'),
         ('GET', '/customers/me/accounts', 'accounts'),
         ('GET', '/customers/me', 'customer'),
-        ('GET', '/instruments/equities/AAPL', 'equities'),
+        ('GET', '/instruments/equities/AAPL', 'equity'),
+        ('GET', '/instruments/equities', 'equities'),
         ('GET', '/instruments/futures/ESZ6', 'futures'),
         ('GET', '/instruments/future-products/CME/ES', 'future-products'),
         ('GET', '/instruments/equity-options/AAPL%20%20261218C00200000', 'options'),
@@ -146,7 +147,9 @@ def test_default_limits_are_the_published_ones() -> None:
     assert limits.global_per_second == 50
     assert limits.families['market-data'] == 2
     assert limits.families['positions'] == limits.families['balances'] == limits.families['accounts'] == 1
-    assert limits.families['equities'] == 3 and limits.families['futures'] == 1 and limits.families['options'] == 3
+    # one equity by symbol 3/s, the equities list (the batched reads) 2/s
+    assert limits.families['equity'] == 3 and limits.families['equities'] == 2
+    assert limits.families['futures'] == 1 and limits.families['options'] == 3
     assert limits.families['order-writes'] == 20
 
 

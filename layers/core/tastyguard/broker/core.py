@@ -19,7 +19,7 @@ from tastyguard import __version__
 from tastyguard.broker.auth import DEFAULT_TOKEN_RETRY, OAuthCredentials, TokenProvider
 from tastyguard.broker.environments import Environment
 from tastyguard.broker.errors import BrokerError, MalformedResponseError
-from tastyguard.broker.ratelimit import RateLimiter, RateLimits
+from tastyguard.broker.ratelimit import ChainedLimiter, Limiter, RateLimiter, RateLimits
 from tastyguard.broker.responses import Redactor, parse_model, unwrap_data, unwrap_items
 from tastyguard.broker.retry import RetryPolicy
 from tastyguard.broker.stats import BrokerStats
@@ -56,6 +56,10 @@ class ClientCore:
         Retry policies for API requests and for the token endpoint.
     rate_limits
         Per-family limits (tastytrade's published ones if omitted; ``RateLimits.disabled()`` for none).
+    shared_limiter
+        A budget shared with other processes of the same grant (acquired after the per-process limiter).
+    stats
+        The counters to fill (a new :class:`BrokerStats` if omitted; pass one to share it with a budget).
     transport
         An ``httpx`` transport (``httpx.MockTransport``, respx) for tests.
     clock, wall_clock, sleep, rng
@@ -76,6 +80,8 @@ class ClientCore:
         retry: RetryPolicy | None = None,
         token_retry: RetryPolicy = DEFAULT_TOKEN_RETRY,
         rate_limits: RateLimits | None = None,
+        shared_limiter: Limiter | None = None,
+        stats: BrokerStats | None = None,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], datetime] = _utc_now,
@@ -85,7 +91,7 @@ class ClientCore:
         refresh_margin: float = 60.0,
     ) -> None:
         self.environment = environment
-        self.stats = BrokerStats()
+        self.stats = stats if stats is not None else BrokerStats()
         self._clock = clock
         self._now = wall_clock
         known = (
@@ -117,7 +123,9 @@ class ClientCore:
             redactor=self._redact,
             refresh_margin=refresh_margin,
         )
-        limiter = RateLimiter(rate_limits or RateLimits(), clock=clock, sleep=sleep, stats=self.stats)
+        limiter: Limiter = RateLimiter(rate_limits or RateLimits(), clock=clock, sleep=sleep, stats=self.stats)
+        if shared_limiter is not None:
+            limiter = ChainedLimiter(limiter, shared_limiter)
         self._api = ApiTransport(
             self._http,
             self._tokens,

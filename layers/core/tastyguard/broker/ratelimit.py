@@ -3,8 +3,11 @@
 tastytrade publishes no numbers in its public docs; the official MCP server hard-codes what it calls the
 published limits (reference §4), and those are the defaults here: 50 requests/s overall plus tighter
 buckets for quotes, positions, balances, accounts, instruments and order writes. Every request takes a
-token from its family's bucket (if the family has one) and from the global bucket. The limiter is
-per process; the fan-out across accounts shares a budget at a higher level.
+token from its family's bucket (if the family has one) and from the global bucket.
+
+:class:`RateLimiter` is per process. Processes that share a tastytrade grant (the per-account workers, the
+fill fast path, the streamer) also share one budget through :class:`Limiter` implementations chained after
+it (:class:`ChainedLimiter`), e.g. :class:`tastyguard.broker.budget.SharedRateBudget`.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Protocol
 
 from tastyguard.broker.stats import BrokerStats
 
@@ -26,7 +30,8 @@ DEFAULT_FAMILY_LIMITS: Mapping[str, float] = MappingProxyType(
         'balances': 1.0,
         'trading-status': 1.0,
         'accounts': 1.0,
-        'equities': 3.0,
+        'equity': 3.0,
+        'equities': 2.0,
         'futures': 1.0,
         'future-products': 1.0,
         'options': 3.0,
@@ -48,6 +53,7 @@ _FAMILIES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r'^/accounts/[^/]+/(complex-)?orders', 'orders'),
         (r'^/customers/me/accounts', 'accounts'),
         (r'^/customers/', 'customer'),
+        (r'^/instruments/equities/[^/]+', 'equity'),
         (r'^/instruments/equities', 'equities'),
         (r'^/instruments/futures', 'futures'),
         (r'^/instruments/future-(option-)?products', 'future-products'),
@@ -147,3 +153,22 @@ class RateLimiter:
             self._stats.add('rate_limit_wait_seconds', wait)
             self._sleep(wait)
         return wait
+
+
+class Limiter(Protocol):
+    """What the transport calls before every request: block until ``family`` may go out; return seconds waited."""
+
+    def acquire(self, family: str) -> float:
+        """Wait for permission to send one request of ``family``."""
+        ...
+
+
+class ChainedLimiter:
+    """Several limiters in order (the per-process one first, a shared budget last, closest to the send)."""
+
+    def __init__(self, *limiters: Limiter) -> None:
+        self.limiters = limiters
+
+    def acquire(self, family: str) -> float:
+        """Acquire from each limiter in turn; the total wait."""
+        return sum(limiter.acquire(family) for limiter in self.limiters)

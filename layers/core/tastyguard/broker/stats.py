@@ -23,6 +23,9 @@ class BrokerStats:
     token_refreshes: int = 0
     token_refresh_failures: int = 0
     ambiguous_writes: int = 0
+    shared_budget_waits: int = 0
+    shared_budget_wait_seconds: float = 0.0
+    shared_budget_late_slots: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def call(self, family: str) -> None:
@@ -52,4 +55,7 @@ class BrokerStats:
                 'token_refreshes': self.token_refreshes,
                 'token_refresh_failures': self.token_refresh_failures,
                 'ambiguous_writes': self.ambiguous_writes,
+                'shared_budget_waits': self.shared_budget_waits,
+                'shared_budget_wait_seconds': round(self.shared_budget_wait_seconds, 6),
+                'shared_budget_late_slots': self.shared_budget_late_slots,
             }

@@ -35,7 +35,7 @@ from tastyguard.broker.errors import (
     BrokerTimeoutError,
     RateLimitedError,
 )
-from tastyguard.broker.ratelimit import RateLimiter, endpoint_family
+from tastyguard.broker.ratelimit import Limiter, endpoint_family
 from tastyguard.broker.responses import Redactor, api_error, decode_json
 from tastyguard.broker.retry import RetryBudget, RetryPolicy, parse_retry_after
 from tastyguard.broker.stats import BrokerStats
@@ -66,7 +66,7 @@ class ApiTransport:
         tokens: TokenProvider,
         *,
         retry: RetryPolicy,
-        limiter: RateLimiter,
+        limiter: Limiter,
         stats: BrokerStats,
         rng: random.Random,
         sleep: Callable[[float], None],
@@ -110,8 +110,8 @@ class ApiTransport:
             if counted:
                 budget.start_attempt()
             counted = True
+            token = token or self.tokens.token()  # before the limiter: nothing slow between a slot and its send
             self.limiter.acquire(family)
-            token = token or self.tokens.token()
             response = self._send(method, path, params, content, token, family=family, budget=budget, write=write)
             if response is None:  # no HTTP response, and the failure was retryable
                 token = None

@@ -54,19 +54,20 @@ def store_init(store: str | None) -> None:
             typer.echo(f'{spec.name}: {"created" if spec.name in created else "already there"}')
 
 
-def token_reset(environment: str, store: str | None) -> None:
-    """Close the re-authorization breaker of ``environment`` and drop the cached access token."""
+def token_reset(environment: str, store: str | None, grant: str = 'default') -> None:
+    """Close the re-authorization breaker of ``grant`` in ``environment`` and drop its cached access token."""
     choice = _persistent(store, 'reset the token breaker of')
     with open_store(choice) as session:
         _say_store(session, False)
-        cache = session.token_cache(environment)
+        cache = session.token_cache(environment, grant)
         trip = cache.breaker()
         cache.reset_breaker()
+        which = f'the {environment} token breaker' + ('' if grant == 'default' else f' of grant {grant}')
         if trip is None:
-            typer.echo(f'the {environment} token breaker was not tripped; the cached access token was cleared')
+            typer.echo(f'{which} was not tripped; the cached access token was cleared')
         else:
             typer.echo(
-                f'the {environment} token breaker is closed again (it tripped {trip.tripped_at:%Y-%m-%d %H:%M} UTC: '
+                f'{which} is closed again (it tripped {trip.tripped_at:%Y-%m-%d %H:%M} UTC: '
                 f'{trip.reason}); the next run logs in with the stored grant'
             )
 

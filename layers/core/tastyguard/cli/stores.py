@@ -157,12 +157,17 @@ class StoreSession:
             return None
         return f'arn:{self.partition}:sns:{self.region}:{self.account_id}:{TOPIC_NAME}'
 
-    def token_cache(self, environment: str) -> TokenCache:
-        """This store's shared access-token cache: the one the stack's jobs use, with its re-authorization breaker
-        (a command never logs in while the breaker is open, and a refused grant trips it for the jobs too)."""
+    def token_cache(self, environment: str, grant: str = 'default') -> TokenCache:
+        """This store's shared access-token cache of ``grant``: the one the stack's jobs use, with its
+        re-authorization breaker (a command never logs in while the breaker is open, and a refused grant trips it
+        for the jobs too)."""
+        from tastyguard.config.grants import DEFAULT_GRANT, token_secret_name  # noqa: PLC0415
         from tastyguard.store.tokens import AwsTokenCache  # noqa: PLC0415
 
-        return AwsTokenCache(self.state, self.client('secretsmanager'), secret_id=TOKEN_SECRET, environment=environment)
+        secret = TOKEN_SECRET if grant == DEFAULT_GRANT else token_secret_name(grant)
+        return AwsTokenCache(
+            self.state, self.client('secretsmanager'), secret_id=secret, environment=environment, grant=grant
+        )
 
     @property
     def kill_switch_parameter(self) -> str:

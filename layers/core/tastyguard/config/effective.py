@@ -161,8 +161,8 @@ def account_policy(config: TastyguardConfig, account: AccountConfig | str) -> Ac
     """Build the :class:`AccountPolicy` of one configured account (by config object or account number)."""
     if isinstance(account, str):
         account = config.account(account)
-    index = config.accounts.index(account)
-    prefix = f'accounts[{index}].policy'
+    index = config.accounts.index(account) if account in config.accounts else None  # None: only a grant lists it
+    prefix = f'accounts[{index}].policy' if index is not None else f'accounts[{account.account_number}].policy'
     top, own = config.policy, account.policy
     general = (
         _Layer('built-in default', BUILTIN_DEFAULTS, specific=False),
@@ -186,7 +186,7 @@ def account_policy(config: TastyguardConfig, account: AccountConfig | str) -> Ac
                 (_layer(f'{name}.symbols.{symbol}', override, specific=specific), override.applies_to)
             )
     hands_off = dict.fromkeys(config.hands_off, 'hands_off')
-    hands_off.update(dict.fromkeys(account.hands_off, f'accounts[{index}].hands_off'))
+    hands_off.update(dict.fromkeys(account.hands_off, f'{prefix.removesuffix(".policy")}.hands_off'))
     return AccountPolicy(
         account_number=account.account_number,
         general=general,

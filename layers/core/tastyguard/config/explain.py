@@ -123,7 +123,8 @@ def _message(error: ErrorDetails, root: type[BaseModel]) -> tuple[Loc, str] | No
     if kind == 'extra_forbidden':
         parent = _walk(loc[:-1], root)
         name = str(loc[-1])
-        fields = sorted(parent.model_fields) if isinstance(parent, type) and issubclass(parent, BaseModel) else []
+        model = parent if isinstance(parent, type) and issubclass(parent, BaseModel) else None
+        fields = sorted(f.alias or n for n, f in model.model_fields.items()) if model is not None else []
         hint = difflib.get_close_matches(name, fields, n=1)
         text = f'unknown setting {name!r}' + (f" (did you mean '{hint[0]}'?)" if hint else '')
         return loc, text + (f'; allowed here: {", ".join(fields)}' if fields else '')

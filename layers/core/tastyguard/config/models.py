@@ -7,13 +7,22 @@ silently ignored setting. :mod:`tastyguard.config.explain` turns validation erro
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from datetime import time
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
+from tastyguard.config.grants import (
+    AccountNumber,
+    GrantConfig,
+    GrantName,
+    ScaleSettings,
+    check_grants,
+    resolve_grants,
+)
 from tastyguard.config.policy import PolicySet, Symbol
 
 
@@ -48,7 +57,6 @@ class Severity(enum.StrEnum):
 
 _FROZEN = ConfigDict(frozen=True, extra='forbid')
 
-AccountNumber = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r'^[A-Za-z0-9]{4,16}$')]
 EmailAddress = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r'^[^@\s]+@[^@\s]+\.[^@\s]+$')]
 
 
@@ -63,6 +71,9 @@ class AccountConfig(BaseModel):
     mode: Mode | None = Field(None, description='observe, shadow or live (default: the top-level mode)')
     policy: PolicySet = Field(default_factory=PolicySet, description='stop policy for this account')
     hands_off: tuple[Symbol, ...] = Field((), description='symbols tastyguard never touches in this account')
+    grant: GrantName | None = Field(
+        None, description='the grant (login) that reaches this account, when several grants are configured'
+    )
 
 
 class SlackSettings(BaseModel):
@@ -172,30 +183,92 @@ class TastyguardConfig(BaseModel):
     version: Literal[1] = Field(1, description='the config format version')
     environment: Environment = Field(description='production, sandbox or paper')
     mode: Mode = Field(Mode.SHADOW, description='observe, shadow (default: dry-run only) or live')
-    accounts: tuple[AccountConfig, ...] = Field(min_length=1, description='the accounts to protect')
+    grants: tuple[GrantConfig, ...] = Field(
+        (), description="tastytrade logins and their accounts (default: one grant 'default' with every account)"
+    )
+    accounts: tuple[AccountConfig, ...] = Field(
+        (),
+        validate_default=True,
+        description='the accounts to protect and their settings (optional for accounts a grant lists or discovers)',
+    )
     policy: PolicySet = Field(default_factory=PolicySet, description='stop policy for every account')
     hands_off: tuple[Symbol, ...] = Field((), description='symbols tastyguard never touches, in any account')
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     schedules: ScheduleSettings = Field(default_factory=ScheduleSettings)
     safety: SafetySettings = Field(default_factory=SafetySettings)
     streamer: StreamerSettings = Field(default_factory=StreamerSettings)
+    scale: ScaleSettings = Field(default_factory=ScaleSettings)
+
+    @field_validator('grants')
+    @classmethod
+    def _distinct_grants(cls, grants: tuple[GrantConfig, ...]) -> tuple[GrantConfig, ...]:
+        check_grants(grants)
+        return grants
 
     @field_validator('accounts')
     @classmethod
-    def _unique_accounts(cls, accounts: tuple[AccountConfig, ...]) -> tuple[AccountConfig, ...]:
+    def _accounts_and_their_grants(
+        cls, accounts: tuple[AccountConfig, ...], info: ValidationInfo
+    ) -> tuple[AccountConfig, ...]:
         seen: set[str] = set()
         for account in accounts:
             if account.account_number in seen:
                 raise ValueError(f'account {account.account_number} is listed twice')
             seen.add(account.account_number)
+        grants: tuple[GrantConfig, ...] | None = info.data.get('grants')
+        if grants is None:
+            return accounts  # the grants are invalid; that error is reported on its own
+        if not accounts and not any(grant.accounts or grant.discover for grant in grants):
+            raise ValueError('at least one account is required')
+        resolve_grants(grants, ((a.account_number, a.grant) for a in accounts))
         return accounts
+
+    @functools.cached_property
+    def _grant_map(self) -> tuple[tuple[GrantConfig, ...], dict[str, str]]:
+        return resolve_grants(self.grants, ((a.account_number, a.grant) for a in self.accounts))
+
+    @property
+    def effective_grants(self) -> tuple[GrantConfig, ...]:
+        """The grants as configured, or the one ``default`` grant holding every account."""
+        return self._grant_map[0]
+
+    def grant(self, name: str) -> GrantConfig:
+        """One grant by name; ``KeyError`` naming the known ones."""
+        for grant in self.effective_grants:
+            if grant.name == name:
+                return grant
+        raise KeyError(f'grant {name!r} is not configured (grants: {", ".join(g.name for g in self.effective_grants)})')
+
+    def grant_of(self, account_number: str) -> str | None:
+        """The grant of an account written in this file (None: not written here, e.g. only discovered)."""
+        return self._grant_map[1].get(account_number.strip().upper())
+
+    def configured_accounts(self) -> tuple[AccountConfig, ...]:
+        """Every account written in this file: the ``accounts`` entries, then accounts only a grant lists."""
+        entries = {account.account_number for account in self.accounts}
+        extra = [
+            AccountConfig(account_number=number)
+            for grant in self.effective_grants
+            for number in grant.accounts
+            if number not in entries
+        ]
+        return (*self.accounts, *extra)
+
+    def including(self, account_number: str) -> TastyguardConfig:
+        """This configuration with an ``accounts`` entry for ``account_number`` (the top-level settings) if it has
+        none: a discovered account, or one that only a grant lists. A no-op for an account with an entry."""
+        number = account_number.strip().upper()
+        if any(account.account_number == number for account in self.accounts):
+            return self
+        return self.model_copy(update={'accounts': (*self.accounts, AccountConfig(account_number=number))})
 
     def account(self, account_number: str) -> AccountConfig:
         """The configuration of one account; :class:`UnknownAccountError` if it is not configured."""
-        for account in self.accounts:
-            if account.account_number == account_number.strip().upper():
+        number = account_number.strip().upper()
+        for account in self.configured_accounts():
+            if account.account_number == number:
                 return account
-        raise UnknownAccountError(account_number, tuple(a.account_number for a in self.accounts))
+        raise UnknownAccountError(account_number, tuple(a.account_number for a in self.configured_accounts()))
 
     def mode_for(self, account: AccountConfig) -> Mode:
         """The account's mode (its own setting, or the top-level mode)."""

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from tastyguard.config.models import Mode, TastyguardConfig
 from tastyguard.engine.types import Holding, QuoteView
+from tastyguard.jobs.grants import GrantClients
 from tastyguard.jobs.ports import Broker
 from tastyguard.notify.ports import Notifier
 from tastyguard.store.alerts import AlertStateStore
@@ -73,7 +74,9 @@ class JobContext:
     """One process's collaborators for running jobs.
 
     ``owner`` names who holds account leases (``lambda:<request id>``, ``cli:<user>``). ``mode_override``
-    lets a person at the CLI choose a mode for one run; events never can.
+    lets a person at the CLI choose a mode for one run; events never can. With ``clients`` (one broker client
+    per grant) the runner hands each account's job a context whose ``broker`` is that account's grant's
+    client; without it ``broker`` serves every account (the CLI, tests).
     """
 
     config: TastyguardConfig
@@ -88,6 +91,7 @@ class JobContext:
     sleep: Callable[[float], None] = time.sleep
     ambiguous_grace: timedelta = timedelta(seconds=60)
     notes: list[str] = field(default_factory=list)
+    clients: GrantClients | None = None
 
     @property
     def environment(self) -> str:

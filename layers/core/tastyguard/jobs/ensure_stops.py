@@ -33,6 +33,7 @@ from tastyguard.jobs.ownership import Verdict
 from tastyguard.jobs.reading import AccountRead, read_account, read_positions
 from tastyguard.jobs.results import ActionResult, result_words
 from tastyguard.jobs.scope import Scope
+from tastyguard.jobs.sync_positions import position_changes
 from tastyguard.notify.dedupe import AlertCandidate
 from tastyguard.store.intents import Intent
 from tastyguard.store.ledger import LedgerEntry
@@ -149,7 +150,7 @@ def plan_account(
     snapshot = overnight.observe(ctx, account, snapshot, read.holdings).snapshot
     previous = ctx.stores.ledger.all(account)
     intents = ownership.lazy_intents(ctx, account)
-    splits = {split.symbol: split.factor for split in overnight.splits(snapshot)}
+    splits = ownership.split_factors(overnight.splits(snapshot))
     owners = ownership.decide(read.orders, previous, intents, splits)
     read = replace(read, working=mapping.working_orders(read.orders, {oid: v.ours for oid, v in owners.items()}))
     absent = tracking.next_absent_counts(
@@ -189,7 +190,11 @@ def ensure_stops(ctx: JobContext, invocation: JobInvocation, account: str, run_i
     mode = ctx.mode_for(account)
     blocked, notes = resolve_intents(ctx, account)
     outcome.notes.extend(notes)
+    before = ctx.stores.snapshots.latest(account)
     plan, read = plan_account(ctx, account, invocation.salt(run_id), outcome, invocation.symbol)
+    after = ctx.stores.snapshots.latest(account)
+    explained = {s for e in (after.events if after else ()) if e.announced_at is None for s in e.symbols}
+    outcome.events.extend(position_changes(before, read.holdings, explained))  # the one positions read of the tick
     if invocation.symbol is not None:
         outcome.scope_symbols = frozenset(c.symbol for c in plan.coverage) | {invocation.symbol}
         outcome.notes.append(f'planned only {invocation.symbol} (a fill or a position change)')

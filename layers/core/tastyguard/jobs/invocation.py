@@ -20,10 +20,12 @@ class JobName(enum.StrEnum):
 class JobInvocation(BaseModel):
     """The event a job handler receives.
 
-    From EventBridge Scheduler: ``{"job", "scheduled_time", "schedule_arn"}``. From the streamer's event
-    rule: ``{"job": "ensure_stops", "account", "symbol", "event_id"}``. The idempotency key is the scheduled
-    time (a retry of the same tick is the same run) or the event id. The mode is never taken from an event:
-    only the configuration (or a person at the CLI) decides whether orders are submitted.
+    From EventBridge Scheduler (through the dispatcher, one message per account): ``{"job", "scheduled_time",
+    "schedule_arn", "account", "grant"}``. From the streamer's event rule: ``{"job": "ensure_stops", "account",
+    "symbol", "event_id"}``. The idempotency key is the scheduled time plus the account (a retry of the same
+    tick for the same account is the same run) or the event id. ``grant`` names the login that discovered an
+    account the configuration does not list; it never widens what the configuration allows. The mode is never
+    taken from an event: only the configuration (or a person at the CLI) decides whether orders are submitted.
     """
 
     model_config = ConfigDict(frozen=True, extra='ignore')
@@ -34,6 +36,7 @@ class JobInvocation(BaseModel):
     account: str | None = Field(None, max_length=32)
     symbol: str | None = Field(None, max_length=64)
     event_id: str | None = Field(None, max_length=128)
+    grant: str | None = Field(None, max_length=32)
     force: bool = False  # run even when the market is closed (CLI only; events never set it)
 
     @property
@@ -42,7 +45,8 @@ class JobInvocation(BaseModel):
         if self.event_id:
             return f'{self.job}:event:{self.event_id}'
         if self.scheduled_time:
-            return f'{self.job}:tick:{self.scheduled_time.isoformat()}'
+            tick = f'{self.job}:tick:{self.scheduled_time.isoformat()}'
+            return f'{tick}:{self.account.strip().upper()}' if self.account else tick
         return None
 
     def salt(self, run_id: str) -> str:

@@ -24,16 +24,27 @@ ledger (``ours`` and ``sent``), so a disowned order is never touched again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
 from tastyguard.broker import models as wire
+from tastyguard.engine.corporate import Split
 from tastyguard.engine.types import OWN_PREFIX
 from tastyguard.jobs.context import JobContext
 from tastyguard.store.intents import Intent, IntentOperation, IntentState
 from tastyguard.store.ledger import LedgerEntry, SentLeg, SentShape
+
+_ROUNDINGS = (ROUND_FLOOR, ROUND_CEILING)
+
+
+def _products(ratios: Sequence[Decimal]) -> tuple[Decimal, ...]:
+    products = {Decimal(1)}
+    for ratio in ratios:
+        products |= {p * ratio for p in products}
+    return tuple(sorted(products - {Decimal(1)}))
+
 
 _CREATING = frozenset({IntentOperation.PLACE, IntentOperation.REPLACE})
 _MAY_EXIST = frozenset({IntentState.SENT, IntentState.PENDING, IntentState.AMBIGUOUS})
@@ -118,11 +129,12 @@ class Ownership:
         self,
         previous: Mapping[int, LedgerEntry],
         intents: Callable[[], Sequence[Intent]],
-        splits: Mapping[str, Decimal] | None = None,
+        splits: Mapping[str, Sequence[Decimal]] | None = None,
     ) -> None:
         self._previous = previous
         self._load_intents = intents
-        self._splits = dict(splits or {})
+        # every product of a subset of a symbol's splits in force (a broker may adjust for some and not others)
+        self._factors = {symbol: _products(ratios) for symbol, ratios in (splits or {}).items()}
         self._intents: dict[str, list[Intent]] | None = None
         self.verdicts: dict[int, Verdict] = {}
 
@@ -136,11 +148,11 @@ class Ownership:
         ):
             return False
         for before, after in zip(sent.legs, now.legs, strict=True):
-            ratio = self._splits.get(before.symbol)
-            if ratio is None or before.symbol != after.symbol or before.action != after.action:
+            factors = self._factors.get(before.symbol, ())
+            if not factors or before.symbol != after.symbol or before.action != after.action:
                 return False
-            scaled = before.quantity * ratio
-            if after.quantity not in {scaled.to_integral_value(rounding=r) for r in (ROUND_FLOOR, ROUND_CEILING)}:
+            scaled = [before.quantity * factor for factor in factors]
+            if not any(after.quantity in {q.to_integral_value(rounding=r) for r in _ROUNDINGS} for q in scaled):
                 return False
         return True
 
@@ -211,9 +223,9 @@ def decide(
     orders: Sequence[wire.Order],
     previous: Mapping[int, LedgerEntry],
     intents: Callable[[], Sequence[Intent]],
-    splits: Mapping[str, Decimal] | None = None,
+    splits: Mapping[str, Sequence[Decimal]] | None = None,
 ) -> dict[int, Verdict]:
-    """Verdicts for ``orders`` (see the module docstring); ``splits``: symbol → ratio of splits in force."""
+    """Verdicts for ``orders`` (see the module docstring); ``splits``: symbol → the ratios of its splits in force."""
     return Ownership(previous, intents, splits).decide(orders)
 
 
@@ -233,3 +245,11 @@ def lazy_intents(ctx: JobContext, account: str) -> Callable[[], Sequence[Intent]
         return loaded[0]
 
     return load
+
+
+def split_factors(splits: Iterable[Split]) -> dict[str, list[Decimal]]:
+    """Symbol → the ratios of the splits in force (for :func:`decide`)."""
+    factors: dict[str, list[Decimal]] = {}
+    for split in splits:
+        factors.setdefault(split.symbol, []).append(split.factor)
+    return factors

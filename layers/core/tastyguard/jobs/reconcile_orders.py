@@ -89,7 +89,7 @@ def reconcile_orders(
             outcome.notes.append(f'order {entry.order_id}: lookup failed ({error}); next run tries again')
     intents = ownership.lazy_intents(ctx, account)
     latest = ctx.stores.snapshots.latest(account)
-    splits = {split.symbol: split.factor for split in overnight.splits(latest)} if latest else {}
+    splits = ownership.split_factors(overnight.splits(latest)) if latest else {}
     owners = ownership.decide(orders, previous, intents, splits)
     changes = classify(account, orders, previous, intents, ctx.clock(), owners)
     _triggered_unfilled(ctx, changes, orders, owners)

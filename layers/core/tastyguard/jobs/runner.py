@@ -1,9 +1,10 @@
 """Running a job over accounts: market hours, the lease, the run record, errors, notifications.
 
 Each account is isolated: a failure on one is recorded and announced and the others still run. A failed
-broker read skips that account's cycle with nothing changed. A rejected refresh grant stops the whole run
-with one "re-authorize" message (the token breaker keeps every later run from calling the token endpoint).
-Unexpected errors are re-raised after every account ran, so the Lambda reports an error and alarms fire.
+broker read skips that account's cycle with nothing changed. A rejected refresh grant stops that grant's
+accounts with one "re-authorize <grant>" message (its token breaker keeps every later run from calling the
+token endpoint); accounts of other grants still run. Unexpected errors are re-raised after every account
+ran, so the Lambda reports an error and alarms fire.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from tastyguard import calendar
@@ -19,21 +21,22 @@ from tastyguard.broker.errors import BrokerError, NotFoundError, PermissionDenie
 from tastyguard.config.models import Severity
 from tastyguard.credentials import CredentialsError
 from tastyguard.jobs.context import JobContext
+from tastyguard.jobs.grants import grant_of
 from tastyguard.jobs.invocation import JobInvocation, JobName
 from tastyguard.jobs.notices import build_notice, decide, shadow_candidates
 from tastyguard.jobs.outcome import Outcome
+from tastyguard.jobs.reauthorize import REAUTHORIZE_KIND, announce, reauthorize_alert, reauthorize_error
 from tastyguard.jobs.results import AccountRunResult, AlertView
 from tastyguard.notify.dedupe import AlertCandidate
-from tastyguard.notify.notice import Notice, NoticeSection
+from tastyguard.notify.notice import Notice
 from tastyguard.store.lease import AccountLease, LeaseUnavailableError
 from tastyguard.store.runs import RunRecord, RunStatus
+from tastyguard.store.ticks import TickStore
 
 logger = logging.getLogger('tastyguard.jobs')
 
 AccountJob = Callable[[JobContext, JobInvocation, str, str, Outcome], Outcome]
 """A job on one account: fills (and returns) the outcome it is given, so a crash keeps what was done."""
-GLOBAL_ACCOUNT = 'GLOBAL'
-REAUTHORIZE_KIND = 'reauthorize'
 CONFIGURATION_KIND = 'configuration'
 
 
@@ -76,15 +79,44 @@ def in_market(ctx: JobContext, job: JobName) -> bool:
     return calendar.in_session(now, before=timedelta(minutes=30), after=timedelta(minutes=15))
 
 
-def accounts_for(ctx: JobContext, invocation: JobInvocation) -> list[str]:
-    """The enabled configured accounts, or the one the invocation names (it must be configured)."""
+def accounts_for(ctx: JobContext, invocation: JobInvocation) -> list[tuple[str, str]]:
+    """``(account, grant)`` of the enabled configured accounts, or of the one account the invocation names.
+
+    A named account must be in the configuration or discovered by the invocation's grant (and not excluded).
+    """
     if invocation.account:
-        account = ctx.config.account(invocation.account)
+        number = invocation.account.strip().upper()
+        grant = grant_of(ctx.config, number, invocation.grant or _discovered_by(ctx, number))
+        account = ctx.config.including(number).account(number)
         if not account.enabled:
             ctx.notes.append(f'account {account.account_number} is disabled in the configuration; nothing to do')
             return []
-        return [account.account_number]
-    return [account.account_number for account in ctx.config.accounts if account.enabled]
+        return [(account.account_number, grant)]
+    return [
+        (account.account_number, grant_of(ctx.config, account.account_number))
+        for account in ctx.config.configured_accounts()
+        if account.enabled
+    ]
+
+
+def _discovered_by(ctx: JobContext, account: str) -> str | None:
+    """The discovering grant whose last discovery found ``account`` (a fill event names no grant)."""
+    if ctx.config.grant_of(account) is not None:
+        return None
+    ticks = TickStore(ctx.stores.state)
+    for grant in ctx.config.effective_grants:
+        if grant.discover and (found := ticks.discovered(grant.name)) is not None and account in found.accounts:
+            return grant.name
+    return None
+
+
+def account_context(ctx: JobContext, account: str, grant: str) -> JobContext:
+    """The context one account's job runs with: its grant's broker client, the account in the config."""
+    config = ctx.config.including(account)
+    broker = ctx.clients.get(grant) if ctx.clients is not None else ctx.broker
+    if config is ctx.config and broker is ctx.broker:
+        return ctx
+    return replace(ctx, config=config, broker=broker)
 
 
 def run_job(
@@ -97,11 +129,16 @@ def run_job(
         return []
     results: list[AccountRunResult] = []
     unexpected: list[str] = []
-    for account in accounts_for(ctx, invocation):
-        result = _run_account(ctx, invocation, account, job, scope_kinds, unexpected)
+    stopped: set[str] = set()  # grants whose breaker opened in this run: their other accounts would fail alike
+    for account, grant in accounts_for(ctx, invocation):
+        if grant in stopped:
+            continue
+        result = _run_account(
+            account_context(ctx, account, grant), invocation, account, grant, job, scope_kinds, unexpected
+        )
         results.append(result)
-        if any(REAUTHORIZE_KIND in error for error in result.errors):
-            break  # every account would fail the same way; the breaker is open
+        if any(error.startswith(REAUTHORIZE_KIND) for error in result.errors):
+            stopped.add(grant)
     if unexpected:
         raise JobFailedError('; '.join(unexpected))
     return results
@@ -111,6 +148,7 @@ def _run_account(
     ctx: JobContext,
     invocation: JobInvocation,
     account: str,
+    grant: str,
     job: AccountJob,
     scope_kinds: frozenset[str],
     unexpected: list[str],
@@ -141,19 +179,11 @@ def _run_account(
     except LeaseUnavailableError as error:
         status, errors, busy = RunStatus.SKIPPED, [str(error)], True
     except ReauthorizationRequired as error:
-        status = RunStatus.FAILED
-        errors = [f'{REAUTHORIZE_KIND}: {error}. Create a new grant at my.tastytrade.com (Manage → API → OAuth), '
-                  'store it in the broker secret, then reset the token breaker '
-                  f'(./tastyguard token reset -e {ctx.environment} --store tastyguard).']  # fmt: skip
-        global_alert = AlertCandidate(
-            f'{REAUTHORIZE_KIND}:{ctx.environment}', REAUTHORIZE_KIND, Severity.CRITICAL, errors[0], None
-        )
+        status, errors = RunStatus.FAILED, [reauthorize_error(grant, error)]
+        global_alert = reauthorize_alert(ctx.environment, grant, errors[0])
     except CredentialsError as error:
-        status = RunStatus.FAILED
-        errors = [f'{REAUTHORIZE_KIND}: {error}']
-        global_alert = AlertCandidate(
-            f'{REAUTHORIZE_KIND}:{ctx.environment}:credentials', REAUTHORIZE_KIND, Severity.CRITICAL, errors[0], None
-        )
+        status, errors = RunStatus.FAILED, [f'{REAUTHORIZE_KIND} {grant}: {error}']
+        global_alert = reauthorize_alert(ctx.environment, grant, errors[0], credentials=True)
     except BrokerError as error:
         status, errors = _broker_failure(error, account, outcome)
     except Exception as error:  # an unexpected bug: record it, finish the other accounts, then fail loudly
@@ -205,7 +235,7 @@ def _run_account(
         if invocation.event_id:
             raise AccountBusyError(f'account {account} stayed busy for {ctx.lease_wait}; the event will be retried')
         return result  # another run of this account is doing the work: nothing to announce
-    _announce(ctx, result, outcome, scope_kinds if status is RunStatus.OK else frozenset(), global_alert)
+    _announce(ctx, result, outcome, scope_kinds if status is RunStatus.OK else frozenset(), global_alert, grant)
     return result
 
 
@@ -242,13 +272,12 @@ def _announce(
     outcome: Outcome,
     scope_kinds: frozenset[str],
     global_alert: AlertCandidate | None,
+    grant: str,
 ) -> None:
     """De-duplicate the alerts and publish the run's message (a failed publish is logged, not fatal)."""
     try:
         if global_alert is not None:
-            decided = decide(ctx, GLOBAL_ACCOUNT, [global_alert], frozenset())
-            if decided.send or decided.reminders:
-                _publish(ctx, _reauthorize_notice(ctx, global_alert, result))
+            announce(ctx, grant, global_alert, mode=result.mode, run_id=result.run_id)
             return
         if outcome.notice is not None and outcome.publish_notice:
             _publish(ctx, outcome.notice)
@@ -266,45 +295,3 @@ def _announce(
 
 def _publish(ctx: JobContext, notice: Notice) -> None:
     ctx.notifier.publish(notice)
-
-
-def announce_reauthorization(ctx: JobContext, error: ReauthorizationRequired, *, mode: str, run_id: str) -> None:
-    """The one "re-authorize" message (shared with the jobs' key, so it is sent once whoever meets it first)."""
-    text = f'{REAUTHORIZE_KIND}: {error}. Create a new grant and store it, then run ./tastyguard token reset.'
-    alert = AlertCandidate(f'{REAUTHORIZE_KIND}:{ctx.environment}', REAUTHORIZE_KIND, Severity.CRITICAL, text, None)
-    decided = decide(ctx, GLOBAL_ACCOUNT, [alert], frozenset())
-    if decided.send or decided.reminders:
-        result = AccountRunResult(
-            job='streamer', run_id=run_id, account=GLOBAL_ACCOUNT, mode=mode, environment=ctx.environment,
-            status=RunStatus.FAILED.value,
-        )  # fmt: skip
-        _publish(ctx, _reauthorize_notice(ctx, alert, result))
-
-
-def _reauthorize_notice(ctx: JobContext, alert: AlertCandidate, result: AccountRunResult) -> Notice:
-    return Notice(
-        kind=REAUTHORIZE_KIND,
-        severity=Severity.CRITICAL,
-        title='tastyguard needs a new tastytrade grant',
-        environment=result.environment,
-        mode=result.mode,
-        summary='tastytrade rejected the refresh token, so tastyguard stopped calling the token endpoint '
-        '(repeated failed logins get an IP blocked for hours). Existing stops at the broker are untouched.',
-        sections=[
-            NoticeSection(
-                title='What to do',
-                lines=[
-                    'Create a new grant: my.tastytrade.com → Manage → My Profile → API → OAuth Applications '
-                    '→ Create Grant.',
-                    'Store it: aws secretsmanager put-secret-value --secret-id tastyguard/broker '
-                    '--secret-string \'{"client_secret": "...", "refresh_token": "..."}\'',
-                    f'Resume: ./tastyguard token reset -e {ctx.environment} --store tastyguard (closes the token '
-                    'breaker).',
-                ],
-            ),
-            NoticeSection(title='Details', lines=[alert.message]),
-        ],
-        run_id=result.run_id,
-        created_at=ctx.clock(),
-        dedupe_key=alert.dedupe_key,
-    )

@@ -4,14 +4,19 @@ The Lambda environment holds only names and ARNs, never a secret value:
 
 =================================  ==========================================================
 ``TASTYGUARD_STATE_TABLE``         the state table (see ``store/schema.py``)
-``TASTYGUARD_BROKER_SECRET``       Secrets Manager secret with the client secret + refresh token
-``TASTYGUARD_TOKEN_SECRET``        Secrets Manager secret caching the shared access token
+``TASTYGUARD_BROKER_SECRET``       the default grant's secret (client secret + refresh token)
+``TASTYGUARD_TOKEN_SECRET``        the default grant's access-token cache secret
+``TASTYGUARD_RATE_PRIORITY``       ``high`` for the fill fast path (its reads go before sweep reads)
 ``TASTYGUARD_TOPIC_ARN``           the SNS topic for notifications
 ``TASTYGUARD_KILL_SWITCH_PARAM``   the SSM parameter of the kill switch
 ``TASTYGUARD_CONFIG_FILE``         the validated configuration (JSON) bundled with the function
 ``TASTYGUARD_API_URL``             paper environment only: the broker's REST URL
 ``TASTYGUARD_STREAMER_URL``        paper environment only: the account-streamer URL
 =================================  ==========================================================
+
+Other grants' secrets are named in the bundled configuration (``grants[].secret``, or the default
+``tastyguard/grants/<name>``); their token caches are ``tastyguard/access-token/<name>``. Every grant gets
+its own client: its own token cache and breaker, and its own rate budget shared through the state table.
 """
 
 from __future__ import annotations
@@ -24,16 +29,22 @@ from pathlib import Path
 import boto3
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tastyguard.broker.budget import BudgetRates, Priority, SharedRateBudget
 from tastyguard.broker.client import TastytradeClient
 from tastyguard.broker.environments import Environment
+from tastyguard.broker.stats import BrokerStats
 from tastyguard.broker.tokens import TokenCache
+from tastyguard.config.grants import DEFAULT_GRANT, GrantConfig
 from tastyguard.config.loader import load_config_json
 from tastyguard.config.models import TastyguardConfig
 from tastyguard.credentials import credentials_from_secret
 from tastyguard.jobs.context import JobContext, Stores
+from tastyguard.jobs.grants import GrantClients
+from tastyguard.jobs.ports import Broker
 from tastyguard.notify.ports import Notifier
 from tastyguard.notify.sns import SnsNotifier
 from tastyguard.store.control import DEFAULT_KILL_SWITCH_PARAMETER
+from tastyguard.store.schedules import DynamoScheduleStore
 from tastyguard.store.table import StateTable, utc_now
 from tastyguard.store.tokens import AwsTokenCache
 
@@ -52,6 +63,7 @@ class RuntimeSettings(BaseModel):
     topic_arn: str = Field(alias='TASTYGUARD_TOPIC_ARN', min_length=1)
     config_file: str = Field(alias='TASTYGUARD_CONFIG_FILE', min_length=1)
     kill_switch_parameter: str = Field(DEFAULT_KILL_SWITCH_PARAMETER, alias='TASTYGUARD_KILL_SWITCH_PARAM')
+    rate_priority: Priority = Field(Priority.NORMAL, alias='TASTYGUARD_RATE_PRIORITY')
     api_url: str | None = Field(None, alias='TASTYGUARD_API_URL')
     streamer_url: str | None = Field(None, alias='TASTYGUARD_STREAMER_URL')
 
@@ -82,7 +94,7 @@ def load_bundled_config(path: str) -> TastyguardConfig:
 def build_context(
     *,
     config: TastyguardConfig,
-    broker: TastytradeClient,
+    broker: Broker,
     state: StateTable,
     notifier: Notifier,
     owner: str,
@@ -100,30 +112,61 @@ def build_context(
     )
 
 
-def token_cache_for(state: StateTable, secret_id: str, environment: str) -> TokenCache:
-    """The AWS-backed shared token cache."""
-    return AwsTokenCache(state, boto3.client('secretsmanager'), secret_id=secret_id, environment=environment)
+def token_cache_for(state: StateTable, secret_id: str, environment: str, grant: str = DEFAULT_GRANT) -> TokenCache:
+    """The AWS-backed shared token cache of one grant."""
+    return AwsTokenCache(
+        state, boto3.client('secretsmanager'), secret_id=secret_id, environment=environment, grant=grant
+    )
+
+
+def grant_client(
+    grant: GrantConfig,
+    *,
+    config: TastyguardConfig,
+    settings: RuntimeSettings,
+    state: StateTable,
+    environment: Environment,
+) -> TastytradeClient:
+    """One grant's client: its credentials, its token cache, its share of the grant's rate budget."""
+    default = grant.name == DEFAULT_GRANT
+    secret = settings.broker_secret if default and grant.secret is None else grant.secret_name
+    token_secret = settings.token_secret if default else grant.token_secret_name
+    stats = BrokerStats()
+    budget = SharedRateBudget(
+        DynamoScheduleStore(state),
+        grant.name,
+        BudgetRates(headroom=config.scale.headroom),
+        priority=settings.rate_priority,
+        stats=stats,
+    )
+    return TastytradeClient(
+        environment,
+        # Read at every token refresh (about four times an hour per grant): a warm container picks up a newly
+        # stored grant instead of retrying the revoked one.
+        lambda: credentials_from_secret(secret, fresh=True),
+        token_cache=token_cache_for(state, token_secret, config.environment.value, grant.name),
+        shared_limiter=budget,
+        stats=stats,
+    )
 
 
 def lambda_context(owner: str, settings: RuntimeSettings | None = None) -> JobContext:
-    """The context of a job Lambda, built from its environment."""
+    """The context of a job Lambda, built from its environment (one client per grant, built on first use)."""
     settings = settings or RuntimeSettings.from_environment()
     config = load_bundled_config(settings.config_file)
     state = StateTable()
     environment = broker_environment(config, api_url=settings.api_url, streamer_url=settings.streamer_url)
-    secret = settings.broker_secret
-    broker = TastytradeClient(
-        environment,
-        # Read at every token refresh (about four times an hour for the whole system): a warm container picks
-        # up a newly stored grant instead of retrying the revoked one.
-        lambda: credentials_from_secret(secret, fresh=True),
-        token_cache=token_cache_for(state, settings.token_secret, config.environment.value),
+    clients = GrantClients(
+        config,
+        lambda grant: grant_client(grant, config=config, settings=settings, state=state, environment=environment),
     )
-    return build_context(
+    ctx = build_context(
         config=config,
-        broker=broker,
+        broker=clients.first(),
         state=state,
         notifier=SnsNotifier(boto3.client('sns'), settings.topic_arn),
         owner=owner,
         kill_switch_parameter=settings.kill_switch_parameter,
     )
+    ctx.clients = clients
+    return ctx

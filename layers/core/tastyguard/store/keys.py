@@ -56,14 +56,22 @@ def high_water_sk(symbol: str) -> str:
     return f'HWM#{symbol}'
 
 
-def token_lock_sk(environment: str) -> str:
-    """The single-flight lock for refreshing the shared access token of one broker environment."""
-    return f'TOKEN#{environment}#LOCK'
+DEFAULT_GRANT = 'default'
 
 
-def token_breaker_sk(environment: str) -> str:
-    """The re-authorization breaker of one broker environment."""
-    return f'TOKEN#{environment}#BREAKER'
+def _token_prefix(environment: str, grant: str) -> str:
+    # The default grant keeps the keys it had before grants existed (a deployed breaker stays tripped).
+    return f'TOKEN#{environment}' if grant == DEFAULT_GRANT else f'TOKEN#{environment}#{grant}'
+
+
+def token_lock_sk(environment: str, grant: str = DEFAULT_GRANT) -> str:
+    """The single-flight lock for refreshing the shared access token of one grant in one environment."""
+    return f'{_token_prefix(environment, grant)}#LOCK'
+
+
+def token_breaker_sk(environment: str, grant: str = DEFAULT_GRANT) -> str:
+    """The re-authorization breaker of one grant in one broker environment."""
+    return f'{_token_prefix(environment, grant)}#BREAKER'
 
 
 INSTRUMENTS_PK = 'INSTRUMENTS'
@@ -80,3 +88,11 @@ QUOTE_SK = 'LATEST'
 def quote_pk(symbol: str) -> str:
     """The streamer's latest quote of one symbol (one partition per symbol: writes spread out)."""
     return f'QUOTE#{symbol}'
+
+
+RATE_SCHEDULE_SK = 'SCHEDULE'
+
+
+def rate_schedule_pk(grant: str, family: str) -> str:
+    """The shared rate-budget schedule of one grant and endpoint family (a partition each: no hot key)."""
+    return f'RATE#{grant}#{family}'

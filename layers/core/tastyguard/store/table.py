@@ -47,6 +47,19 @@ class StateTable:
         """The TTL attribute value ``ttl`` from now (epoch seconds)."""
         return int((self.clock() + ttl).timestamp())
 
+    def claim_once(self, pk: str, sk: str, ttl: timedelta) -> bool:
+        """Create the item (pk, sk) unless it exists: True for the one caller that created it."""
+        try:
+            self.table.put_item(
+                Item={'pk': pk, 'sk': sk, 'claimed_at': self.clock().isoformat(), 'expires_at': self.expiry(ttl)},
+                ConditionExpression='attribute_not_exists(pk)',
+            )
+        except Exception as error:
+            if self.is_conditional_failure(error):
+                return False
+            raise
+        return True
+
     def put_record(
         self, pk: str, sk: str, record: BaseModel, *, ttl: timedelta | None = None, **put_kwargs: Any
     ) -> None:

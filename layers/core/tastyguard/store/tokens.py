@@ -20,7 +20,7 @@ from pydantic import SecretStr
 
 from tastyguard.broker.tokens import AccessToken, BreakerTrip
 from tastyguard.redact import register_secret
-from tastyguard.store.keys import GLOBAL_PK, token_breaker_sk, token_lock_sk
+from tastyguard.store.keys import DEFAULT_GRANT, GLOBAL_PK, token_breaker_sk, token_lock_sk
 from tastyguard.store.table import StateTable
 
 if TYPE_CHECKING:
@@ -28,7 +28,11 @@ if TYPE_CHECKING:
 
 
 class AwsTokenCache:
-    """A :class:`tastyguard.broker.TokenCache` shared through AWS by every process of one environment."""
+    """A :class:`tastyguard.broker.TokenCache` shared through AWS by every process using one grant.
+
+    Each grant has its own token secret, lock and breaker, so a grant that needs re-authorizing stops only
+    its own accounts.
+    """
 
     def __init__(
         self,
@@ -37,6 +41,7 @@ class AwsTokenCache:
         *,
         secret_id: str,
         environment: str,
+        grant: str = DEFAULT_GRANT,
         local_margin: timedelta = timedelta(seconds=90),
         breaker_memo: timedelta = timedelta(seconds=15),
     ) -> None:
@@ -44,6 +49,7 @@ class AwsTokenCache:
         self._secrets = secrets
         self.secret_id = secret_id
         self.environment = environment
+        self.grant = grant
         self._local_margin = local_margin
         self._breaker_memo = breaker_memo
         self._token: AccessToken | None = None
@@ -51,7 +57,8 @@ class AwsTokenCache:
         self._breaker: BreakerTrip | None = None
 
     def __repr__(self) -> str:
-        return f'AwsTokenCache(environment={self.environment!r}, token={"set" if self._token else "none"})'
+        token = 'set' if self._token else 'none'
+        return f'AwsTokenCache(environment={self.environment!r}, grant={self.grant!r}, token={token})'
 
     # -- the token -------------------------------------------------------------------------------------
     def load(self) -> AccessToken | None:
@@ -93,7 +100,7 @@ class AwsTokenCache:
             self._state.table.put_item(
                 Item={
                     'pk': GLOBAL_PK,
-                    'sk': token_lock_sk(self.environment),
+                    'sk': token_lock_sk(self.environment, self.grant),
                     'owner': owner,
                     'until_ms': until_ms,
                     'expires_at': int(now.timestamp()) + 86400,
@@ -112,7 +119,7 @@ class AwsTokenCache:
         """Release the lock if ``owner`` holds it."""
         try:
             self._state.table.delete_item(
-                Key={'pk': GLOBAL_PK, 'sk': token_lock_sk(self.environment)},
+                Key={'pk': GLOBAL_PK, 'sk': token_lock_sk(self.environment, self.grant)},
                 ConditionExpression='#owner = :owner',
                 ExpressionAttributeNames={'#owner': 'owner'},
                 ExpressionAttributeValues={':owner': owner},
@@ -134,11 +141,8 @@ class AwsTokenCache:
         return self._read_breaker()
 
     def _read_breaker(self) -> BreakerTrip | None:
-        item = self._state.table.get_item(
-            Key={'pk': GLOBAL_PK, 'sk': token_breaker_sk(self.environment)}, ConsistentRead=True
-        ).get('Item')
+        self._breaker = read_breaker(self._state, self.environment, self.grant)
         self._breaker_checked_at = self._state.clock()
-        self._breaker = None if item is None else _trip(item)
         return self._breaker
 
     def trip_breaker(self, trip: BreakerTrip) -> None:
@@ -147,7 +151,7 @@ class AwsTokenCache:
             self._state.table.put_item(
                 Item={
                     'pk': GLOBAL_PK,
-                    'sk': token_breaker_sk(self.environment),
+                    'sk': token_breaker_sk(self.environment, self.grant),
                     'reason': trip.reason,
                     'tripped_at': trip.tripped_at.isoformat(),
                 },
@@ -160,12 +164,20 @@ class AwsTokenCache:
 
     def reset_breaker(self) -> None:
         """Close the breaker and forget the token (after the user stored a new grant)."""
-        self._state.table.delete_item(Key={'pk': GLOBAL_PK, 'sk': token_breaker_sk(self.environment)})
+        self._state.table.delete_item(Key={'pk': GLOBAL_PK, 'sk': token_breaker_sk(self.environment, self.grant)})
         self._breaker = None
         self._breaker_checked_at = None
         self._token = None
         with contextlib.suppress(self._secrets.exceptions.ResourceNotFoundException):
             self._secrets.put_secret_value(SecretId=self.secret_id, SecretString=json.dumps({'access_token': None}))
+
+
+def read_breaker(state: StateTable, environment: str, grant: str = DEFAULT_GRANT) -> BreakerTrip | None:
+    """The open re-authorization breaker of one grant (None: closed); needs only the state table."""
+    item = state.table.get_item(
+        Key={'pk': GLOBAL_PK, 'sk': token_breaker_sk(environment, grant)}, ConsistentRead=True
+    ).get('Item')
+    return None if item is None else _trip(item)
 
 
 def _parse(raw: str) -> AccessToken | None:

@@ -37,9 +37,9 @@ from tastyguard.broker.errors import BrokerError, ReauthorizationRequired
 from tastyguard.broker.models.streamer import Notification, PositionNotification
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.invocation import JobInvocation, JobName
+from tastyguard.jobs.reauthorize import announce, reauthorize_alert, reauthorize_error
 from tastyguard.jobs.registry import run as run_job
 from tastyguard.jobs.results import AccountRunResult
-from tastyguard.jobs.runner import announce_reauthorization
 from tastyguard.streaming.account import AccessTokens, AccountStream, AccountStreamConfig
 from tastyguard.streaming.clock import Clock, SystemClock
 from tastyguard.streaming.dxlink import DXLinkFeed, from_broker
@@ -78,6 +78,7 @@ class StreamerParts:
     catch_up: bool = True
     on_ready: ReadyCallback | None = None  # both sockets up for the first time (the CLI prints its line)
     owner: str = field(default_factory=lambda: f'streamer:{uuid.uuid4().hex[:8]}')
+    grant: str = 'default'  # the grant (login) whose accounts this streamer watches
 
 
 @dataclass
@@ -172,8 +173,11 @@ class Streamer:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     def _announce_reauthorization(self, error: ReauthorizationRequired) -> None:
+        """The one "re-authorize <grant>" message, shared with the jobs (whoever meets the dead grant first)."""
+        ctx, grant = self.parts.ctx, self.parts.grant
         try:
-            announce_reauthorization(self.parts.ctx, error, mode=self._mode(), run_id=self.parts.owner)
+            alert = reauthorize_alert(ctx.environment, grant, reauthorize_error(grant, error))
+            announce(ctx, grant, alert, mode=self._mode(), run_id=self.parts.owner)
         except Exception:
             logger.exception('could not send the re-authorize message')
 

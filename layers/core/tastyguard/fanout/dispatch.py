@@ -1,0 +1,193 @@
+"""The dispatcher: one scheduled tick → one queue message per account, grant by grant.
+
+Per grant: a grant whose re-authorization breaker is open is left out (one "re-authorize <grant>"
+message, de-duplicated); its accounts are the ones the file gives it plus, with ``discover``, the ones its
+login has (refreshed every 15 minutes; the last list is kept when tastytrade cannot answer). Each grant
+sweeps as many accounts as its budget reads in the sweep window (:mod:`tastyguard.fanout.plan`). A tick
+that finds the previous tick of its job still running is skipped once (the previous one is doing the
+work) and counted, which is what the "tick not finished within its period" alarm watches.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from tastyguard.broker.budget import BudgetRates
+from tastyguard.broker.errors import BrokerError
+from tastyguard.broker.tokens import BreakerTrip
+from tastyguard.config.grants import GrantConfig
+from tastyguard.credentials import CredentialsError
+from tastyguard.fanout.plan import PACE_FAMILY, GrantSweep, capacity, plan_tick, sweep
+from tastyguard.jobs.context import JobContext
+from tastyguard.jobs.invocation import JobInvocation, JobName
+from tastyguard.jobs.reauthorize import announce, reauthorize_alert
+from tastyguard.jobs.runner import in_market, market_allows
+from tastyguard.store.ticks import DiscoveredAccounts, TickRecord, TickStore
+
+logger = logging.getLogger('tastyguard.fanout')
+
+DISCOVERY_REFRESH = timedelta(minutes=15)
+
+
+class WorkQueue(Protocol):
+    """Where account runs go (SQS in Lambda; a list in tests and the bench)."""
+
+    def send(self, messages: Sequence[tuple[JobInvocation, int]]) -> None:
+        """Enqueue each invocation, visible after its delay in seconds."""
+        ...
+
+
+Discover = Callable[[str], list[str]]
+"""``grant name → account numbers`` its login has (raises ``BrokerError``/``CredentialsError`` on failure)."""
+BreakerOf = Callable[[str], BreakerTrip | None]
+
+
+@dataclass
+class DispatchResult:
+    """What one dispatch did."""
+
+    job: str
+    scheduled_time: datetime | None
+    dispatched: int = 0
+    deferred: int = 0
+    grants: dict[str, int] = field(default_factory=dict)
+    stopped_grants: list[str] = field(default_factory=list)
+    skipped: str | None = None
+    previous_unfinished: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def period_seconds(ctx: JobContext, job: JobName) -> int | None:
+    """The job's schedule period (None for the daily digest)."""
+    schedules = ctx.config.schedules
+    minutes = {
+        JobName.ENSURE_STOPS: schedules.ensure_stops_minutes,
+        JobName.SYNC_POSITIONS: schedules.sync_positions_minutes,
+        JobName.RECONCILE_ORDERS: schedules.reconcile_orders_minutes,
+    }.get(job)
+    return None if minutes is None else minutes * 60
+
+
+def dispatch(
+    ctx: JobContext,
+    invocation: JobInvocation,
+    queue: WorkQueue,
+    *,
+    discover: Discover,
+    breaker_of: BreakerOf,
+) -> DispatchResult:
+    """Fan the tick out (see the module docstring)."""
+    job = invocation.job
+    result = DispatchResult(job=job.value, scheduled_time=invocation.scheduled_time)
+    if not market_allows(invocation, lambda: in_market(ctx, job)):
+        result.skipped = 'the market is closed'
+        return result
+    scheduled = invocation.scheduled_time or ctx.clock()
+    ticks = TickStore(ctx.stores.state)
+    period = period_seconds(ctx, job)
+    previous = ticks.previous(job.value, scheduled)
+    if previous is not None and not previous.finished:
+        result.previous_unfinished = True
+        behind = previous.expected - previous.done
+        result.notes.append(f'the tick of {previous.scheduled_time.isoformat()} still has {behind} account runs to go')
+        if period is not None and scheduled - previous.scheduled_time < timedelta(seconds=2 * period):
+            result.skipped = 'the previous tick is still running'
+            return result
+    rates = BudgetRates(headroom=ctx.config.scale.headroom)
+    pace = rates.rate(PACE_FAMILY[job.value]) or rates.global_limit * rates.headroom
+    window = ctx.config.scale.sweep_window_percent / 100 * (period or 0)
+    limit = capacity(job.value, pace, window) if period is not None else None
+    sweeps: list[GrantSweep] = []
+    claimed: set[str] = set()
+    for grant in ctx.config.effective_grants:
+        trip = breaker_of(grant.name)
+        if trip is not None:
+            result.stopped_grants.append(grant.name)
+            _announce_stopped(ctx, grant.name, trip)
+            continue
+        accounts = [a for a in _accounts(ctx, grant, ticks, discover, result.notes) if a not in claimed]
+        claimed.update(accounts)
+        cursor = ticks.cursor(job.value, grant.name) if limit is not None and len(accounts) > limit else 0
+        grant_sweep = sweep(grant.name, accounts, limit, cursor)
+        if grant_sweep.deferred:
+            ticks.save_cursor(job.value, grant.name, grant_sweep.next_cursor)
+        sweeps.append(grant_sweep)
+    plan = plan_tick(job.value, sweeps, {s.grant: pace for s in sweeps})
+    result.grants = {s.grant: len(s.accounts) for s in sweeps}
+    result.deferred = plan.deferred
+    ticks.start(
+        TickRecord(
+            job=job.value,
+            scheduled_time=scheduled,
+            dispatched_at=ctx.clock(),
+            expected=len(plan.items),
+            deferred=plan.deferred,
+            grants=result.grants,
+            stopped_grants=result.stopped_grants,
+        )
+    )
+    queue.send(
+        [
+            (
+                JobInvocation(
+                    job=job,
+                    scheduled_time=scheduled,
+                    schedule_arn=invocation.schedule_arn,
+                    account=item.account,
+                    grant=item.grant,
+                ),
+                item.delay,
+            )
+            for item in plan.items
+        ]
+    )
+    result.dispatched = len(plan.items)
+    return result
+
+
+def _accounts(ctx: JobContext, grant: GrantConfig, ticks: TickStore, discover: Discover, notes: list[str]) -> list[str]:
+    """The enabled accounts of ``grant``: those the file gives it, plus the discovered ones it admits."""
+    config = ctx.config
+    configured = config.configured_accounts()
+    disabled = {a.account_number for a in configured if not a.enabled}
+    listed = [a.account_number for a in configured if a.enabled and config.grant_of(a.account_number) == grant.name]
+    if not grant.discover:
+        return listed
+    found = _discovered(ctx, grant, ticks, discover, notes)
+    others = {a.account_number for a in configured if config.grant_of(a.account_number) not in (None, grant.name)}
+    extra = [n for n in found if grant.admits(n) and n not in disabled and n not in others and n not in listed]
+    return [*listed, *extra]
+
+
+def _discovered(
+    ctx: JobContext, grant: GrantConfig, ticks: TickStore, discover: Discover, notes: list[str]
+) -> list[str]:
+    known = ticks.discovered(grant.name)
+    now = ctx.clock()
+    if known is not None and now - known.discovered_at < DISCOVERY_REFRESH:
+        return known.accounts
+    try:
+        accounts = sorted({number.strip().upper() for number in discover(grant.name)})
+    except (BrokerError, CredentialsError) as error:
+        logger.warning('account discovery for grant %s failed: %s', grant.name, error)
+        notes.append(f'grant {grant.name}: could not list its accounts ({error}); using the last known list')
+        return known.accounts if known is not None else []
+    ticks.save_discovered(DiscoveredAccounts(grant=grant.name, accounts=accounts, discovered_at=now))
+    return accounts
+
+
+def _announce_stopped(ctx: JobContext, grant: str, trip: BreakerTrip) -> None:
+    message = (
+        f'reauthorize {grant}: token refresh for grant {grant!r} is stopped since '
+        f'{trip.tripped_at.isoformat()}: {trip.reason}; its accounts are not swept until it is re-authorized'
+    )
+    try:
+        announce(
+            ctx, grant, reauthorize_alert(ctx.environment, grant, message), mode=ctx.config.mode.value, run_id=None
+        )
+    except Exception:
+        logger.exception('could not announce that grant %s needs re-authorizing', grant)
