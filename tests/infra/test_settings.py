@@ -84,6 +84,14 @@ def test_settings_carry_what_the_stack_needs(tmp_path: Path) -> None:
         'reconcile_orders_minutes': 15,
         'digest_time': time(17, 45),
         'reserved_concurrency': False,
+        'streamer': {
+            'enabled': True,
+            'capacity': 'on_demand',
+            'hours': 'always',
+            'cpu': 256,
+            'memory': 512,
+            'container_insights': True,
+        },
     }
     assert [settings.period_minutes(job) for job in c.JOBS] == [5, 2, 15, None]
     # And the bundled JSON is the same config, readable without YAML
