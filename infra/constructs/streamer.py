@@ -20,9 +20,7 @@ Shape (docs/infrastructure.md, "The streamer"; the reasons are in docs/decisions
 
 from __future__ import annotations
 
-import shutil
 import tempfile
-import weakref
 from pathlib import Path
 
 from aws_cdk import Aws, IgnoreMode, RemovalPolicy, Size, Stack, TimeZone
@@ -243,13 +241,31 @@ class Streamer(Construct):
         )
         # Names and ARNs only (a test fails on anything named like a secret); see nag.ENVIRONMENT_NAMES_ONLY.
         nag.acknowledge(task_definition, nag.ENVIRONMENT_NAMES_ONLY)
+        if self.node.try_get_context(DISABLE_ASSET_STAGING):
+            raise streamer_context.ContextError(
+                'the streamer image needs asset staging (its build context is generated at synth): '
+                'run cdk without --no-staging, or deploy with -c streamer.enabled=false'
+            )
+        with tempfile.TemporaryDirectory(prefix='tastyguard-streamer-image-') as folder:
+            context = streamer_context.stage(Path(folder) / 'context', config_json=config_json)
+            # The CDK copies the context into the cloud assembly here, when the container binds its image,
+            # so the temporary folder can go when the block ends.
+            container = self._add_container(task_definition, context)
+        container.add_mount_points(
+            ecs.MountPoint(
+                container_path=c.STREAMER_SCRATCH_PATH, source_volume=c.STREAMER_SCRATCH_VOLUME, read_only=False
+            )
+        )
+        return task_definition
+
+    def _add_container(self, task_definition: ecs.FargateTaskDefinition, context: Path) -> ecs.ContainerDefinition:
         linux = ecs.LinuxParameters(self, 'LinuxParameters', init_process_enabled=True)
         linux.drop_capabilities(ecs.Capability.ALL)
-        container = task_definition.add_container(
+        return task_definition.add_container(
             'Streamer',
             container_name=c.STREAMER_CONTAINER_NAME,
             image=ecs.ContainerImage.from_asset(
-                str(self._stage_image(config_json)),
+                str(context),
                 platform=ecr_assets.Platform.LINUX_ARM64,
                 ignore_mode=IgnoreMode.DOCKER,  # the context's .dockerignore, as docker build reads it
             ),
@@ -273,23 +289,6 @@ class Streamer(Construct):
             user=f'{c.STREAMER_UID}:{c.STREAMER_UID}',
             linux_parameters=linux,
         )
-        container.add_mount_points(
-            ecs.MountPoint(
-                container_path=c.STREAMER_SCRATCH_PATH, source_volume=c.STREAMER_SCRATCH_VOLUME, read_only=False
-            )
-        )
-        return task_definition
-
-    def _stage_image(self, config_json: str) -> Path:
-        """The Docker build context, in a temporary folder the CDK copies into the cloud assembly at once."""
-        if self.node.try_get_context(DISABLE_ASSET_STAGING):
-            raise streamer_context.ContextError(
-                'the streamer image needs asset staging (its build context is generated at synth): '
-                'run cdk without --no-staging, or deploy with -c streamer.enabled=false'
-            )
-        folder = Path(tempfile.mkdtemp(prefix='tastyguard-streamer-image-'))
-        weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
-        return streamer_context.stage(folder / 'context', config_json=config_json)
 
     # -- service -------------------------------------------------------------------------------------------
     def _service(self) -> ecs.FargateService:
@@ -372,8 +371,10 @@ class Streamer(Construct):
                     ),
                 )
             )
-        for schedule in schedules:  # the names in its input refer to the service: create that first
-            schedule.node.add_dependency(self.service)
+        for schedule in schedules:
+            # The group and the service are named, not referred to (GroupName and the input are literals), so
+            # CloudFormation would not otherwise wait for them.
+            schedule.node.add_dependency(group, self.service)
         return schedules
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+
+from infra import constants as c
 
 pytestmark = pytest.mark.infra
 
@@ -131,3 +134,30 @@ def test_cloudwatch_of_this_account_may_publish_to_the_topic(full: Any) -> None:
         and statement['Condition'] == {'StringEquals': {'aws:SourceAccount': {'Ref': 'AWS::AccountId'}}}
         for statement in policy['Properties']['PolicyDocument']['Statement']
     )
+
+
+def test_streamer_silent_pages_only_when_no_heartbeat_arrives_in_session(full: Any) -> None:
+    by_name = alarms(full)
+    # Given the two parts of "streamer silent"
+    no_heartbeat = by_name['tastyguard-streamer-no-heartbeat']
+    silent = by_name['tastyguard-streamer-silent']
+    # Then "no heartbeat" is the streamer's StreamerHeartbeat (service dimension only) below 1 for 10 minutes,
+    # missing data counting as silence
+    assert (no_heartbeat['Namespace'], no_heartbeat['MetricName'], no_heartbeat['Statistic']) == (
+        'tastyguard',
+        'StreamerHeartbeat',
+        'Sum',
+    )
+    assert no_heartbeat['Dimensions'] == [{'Name': 'service', 'Value': 'tastyguard'}]
+    assert (no_heartbeat['Period'], no_heartbeat['EvaluationPeriods'], no_heartbeat['DatapointsToAlarm']) == (300, 2, 2)
+    assert (no_heartbeat['ComparisonOperator'], no_heartbeat['Threshold']) == ('LessThanThreshold', 1)
+    assert no_heartbeat['TreatMissingData'] == 'breaching'
+    assert 'AlarmActions' not in no_heartbeat
+    # And the composite pages only while the jobs attempt runs, i.e. in session (the dead-man's switch's window)
+    rule = json.dumps(silent['AlarmRule'])
+    assert 'NoStreamerHeartbeat' in rule and 'RunsAttempted' in rule and ' AND ' in rule
+    assert silent['AlarmActions'] == [{'Ref': topic_id(full)}]
+
+
+def test_the_streamer_metric_names_are_the_streamers_contract() -> None:
+    assert (c.METRIC_STREAMER_HEARTBEAT, c.METRIC_STREAMER_RECONNECTS) == ('StreamerHeartbeat', 'StreamerReconnects')
