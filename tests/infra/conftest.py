@@ -118,9 +118,7 @@ def synth_config() -> Callable[..., Synth]:
         reserved_concurrency: bool = True,
         streamer: StreamerSettings | None = None,
     ) -> Synth:
-        return synthesize(
-            settings_for(config, reserved_concurrency=reserved_concurrency, streamer=streamer), outdir
-        )
+        return synthesize(settings_for(config, reserved_concurrency=reserved_concurrency, streamer=streamer), outdir)
 
     return synth
 
