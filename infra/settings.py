@@ -104,11 +104,15 @@ class StreamerSettings(BaseModel):
                 values[name] = _parse(raw, field.annotation)
             except ValueError as error:
                 problems.append(Problem(key, str(error)))
-        if not problems:
+        unparsed = {problem.path for problem in problems}
+        if not unparsed & {f'{c.CONTEXT_STREAMER_PREFIX}cpu', f'{c.CONTEXT_STREAMER_PREFIX}memory'}:
             try:
-                return cls(**values)
+                settings = cls(**values)
             except ValidationError as error:  # the size check: its message names both keys
                 problems.append(Problem('', str(error.errors()[0]['msg']).removeprefix('Value error, ')))
+            else:
+                if not problems:
+                    return settings
         raise ConfigError(CONTEXT_SOURCE, problems)
 
 

@@ -156,6 +156,14 @@ def test_every_bad_streamer_setting_is_named_with_what_is_allowed() -> None:
     assert 'streamer.hourz: is not a streamer setting; the settings are streamer.enabled, streamer.capacity' in message
 
 
+def test_a_misspelt_key_does_not_hide_a_bad_size() -> None:
+    values = {'streamer.capcity': 'spot', 'streamer.cpu': '300'}
+    with pytest.raises(ConfigError) as raised:
+        StreamerSettings.from_context(context(values), keys=values)
+    assert raised.value.problems[0].path == 'streamer.capcity'
+    assert 'streamer.cpu=300 is not a Fargate size' in raised.value.problems[1].message
+
+
 def test_a_size_fargate_does_not_offer_is_refused_with_the_sizes_it_does() -> None:
     with pytest.raises(
         ConfigError, match=r'streamer\.memory=4096 does not go with streamer\.cpu=256: .* 512, 1024, 2048'
