@@ -2,20 +2,20 @@
 
 Shape (docs/infrastructure.md, "The streamer"; the reasons are in docs/decisions.md):
 
-* **Network.** A VPC of two public subnets and no NAT gateway; the task gets a public IPv4 address and a
-  security group with no inbound rule and one outbound rule (TCP 443: tastytrade, dxFeed and every AWS API
-  are HTTPS or WSS). VPC flow logs go to an encrypted log group.
+* **Network** (:mod:`infra.constructs.streamer_network`): public subnets only, no NAT gateway, a public IPv4
+  address for the task, a security group with no inbound rule and TCP 443 out, VPC flow logs.
 * **Singleton.** Desired count 1 and a deployment that stops the old task before starting the new one
   (minimum healthy 0 %, maximum 100 %), so two streamers never run at once because of a deploy; the
   streamer's DynamoDB lease with a fencing token covers everything else. Circuit breaker with rollback.
 * **Task.** ARM64, read-only root filesystem with a ``/tmp`` task volume, non-root user, all Linux
   capabilities dropped, an init process, the health check ``python -m streamer.healthcheck``, awslogs in
-  non-blocking mode to an explicit encrypted log group, 30 s to stop after SIGTERM.
+  non-blocking mode to an explicit encrypted log group, 30 s to stop after SIGTERM. The image is built at
+  deploy time from a context staged at synth (:mod:`infra.streamer_context`).
 * **Roles.** The task role holds what the streamer's code calls (the same statements as the jobs, on the
   same resources); the execution role only pulls the image and writes the log stream. No secret is
   injected: the code reads the grant and the token cache from Secrets Manager at run time.
 * **Settings** (:class:`infra.settings.StreamerSettings`): on-demand or Spot capacity, always or market
-  hours (two Scheduler schedules scale the service between 1 and 0), CPU and memory, Container Insights.
+  hours (:mod:`infra.constructs.streamer_schedule`), CPU and memory, Container Insights.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from aws_cdk import Aws, IgnoreMode, RemovalPolicy, Size, Stack, TimeZone
+from aws_cdk import Aws, IgnoreMode, RemovalPolicy, Size, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
@@ -32,7 +32,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -41,6 +40,8 @@ from infra import nag, streamer_context
 from infra.constructs.dead_letters import DeadLetterQueue
 from infra.constructs.secrets import Secrets
 from infra.constructs.storage import Storage
+from infra.constructs.streamer_network import StreamerNetwork
+from infra.constructs.streamer_schedule import StreamerMarketHours
 from infra.settings import StreamerCapacity, StreamerHours, StreamerSettings
 
 DISABLE_ASSET_STAGING = 'aws:cdk:disable-asset-staging'
@@ -68,19 +69,7 @@ class Streamer(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.settings = settings
-        self.vpc = self._network()
-        self.security_group = ec2.SecurityGroup(
-            self,
-            'TaskSecurityGroup',
-            vpc=self.vpc,
-            description='tastyguard streamer: no inbound rule; outbound HTTPS/WSS only',
-            allow_all_outbound=False,
-        )
-        self.security_group.add_egress_rule(
-            ec2.Peer.any_ipv4(),
-            ec2.Port.tcp(c.STREAMER_EGRESS_PORT),
-            'HTTPS and WSS: tastytrade REST and account streamer, dxFeed DXLink, AWS APIs',
-        )
+        self.network = StreamerNetwork(self, 'Network')
         self.cluster = self._cluster()
         self.log_group = logs.LogGroup(
             self,
@@ -108,56 +97,11 @@ class Streamer(Construct):
         nag.acknowledge(self.execution_role, nag.ECR_AUTHORIZATION_TOKEN)
         self.task_definition = self._task_definition(config_json)
         self.service = self._service()
-        self.schedules: list[scheduler.Schedule] = []
+        self.market_hours: StreamerMarketHours | None = None
         if settings.hours is StreamerHours.MARKET:
-            self.schedules = self._market_hours(schedule_group, schedule_dead_letters)
-
-    # -- network -------------------------------------------------------------------------------------------
-    def _network(self) -> ec2.Vpc:
-        vpc = ec2.Vpc(
-            self,
-            'Vpc',
-            ip_addresses=ec2.IpAddresses.cidr(c.STREAMER_VPC_CIDR),
-            max_azs=c.STREAMER_MAX_AZS,
-            nat_gateways=0,
-            subnet_configuration=[
-                ec2.SubnetConfiguration(
-                    name='public',
-                    subnet_type=ec2.SubnetType.PUBLIC,
-                    cidr_mask=c.STREAMER_SUBNET_MASK,
-                    map_public_ip_on_launch=False,  # the task asks for its address itself
-                )
-            ],
-            # The CDK would restrict the default security group with a custom-resource Lambda; nothing is
-            # ever placed in it (the task has its own group), so that Lambda would guard an empty room.
-            restrict_default_security_group=False,
-        )
-        flow_logs = logs.LogGroup(
-            self,
-            'FlowLogs',
-            log_group_name=c.STREAMER_FLOW_LOG_GROUP,
-            retention=c.LOG_RETENTION,
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        stack = Stack.of(self)
-        role = iam.Role(
-            self,
-            'FlowLogRole',
-            description='tastyguard streamer: VPC flow logs into their log group',
-            assumed_by=iam.ServicePrincipal(
-                'vpc-flow-logs.amazonaws.com',
-                conditions={
-                    'StringEquals': {'aws:SourceAccount': stack.account},
-                    'ArnLike': {'aws:SourceArn': f'arn:{stack.partition}:ec2:{stack.region}:{stack.account}:*'},
-                },
-            ),
-        )
-        vpc.add_flow_log(
-            'FlowLog',
-            destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs, role),
-            traffic_type=ec2.FlowLogTrafficType.ALL,
-        )
-        return vpc
+            self.market_hours = StreamerMarketHours(
+                self, 'MarketHours', service=self.service, group=schedule_group, dead_letters=schedule_dead_letters
+            )
 
     # -- cluster -------------------------------------------------------------------------------------------
     def _cluster(self) -> ecs.Cluster:
@@ -166,7 +110,7 @@ class Streamer(Construct):
             self,
             'Cluster',
             cluster_name=c.STREAMER_CLUSTER_NAME,
-            vpc=self.vpc,
+            vpc=self.network.vpc,
             container_insights_v2=ecs.ContainerInsights.ENABLED if insights else ecs.ContainerInsights.DISABLED,
             enable_fargate_capacity_providers=True,
         )
@@ -308,7 +252,7 @@ class Streamer(Construct):
             capacity_provider_strategies=[ecs.CapacityProviderStrategy(capacity_provider=provider, weight=1)],
             platform_version=ecs.FargatePlatformVersion.VERSION1_4,
             assign_public_ip=True,
-            security_groups=[self.security_group],
+            security_groups=[self.network.security_group],
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
             enable_execute_command=False,
             enable_ecs_managed_tags=True,
@@ -317,65 +261,6 @@ class Streamer(Construct):
         if self.insights_log_group is not None:
             service.node.add_dependency(self.insights_log_group)
         return service
-
-    # -- market hours --------------------------------------------------------------------------------------
-    def _market_hours(self, group: scheduler.IScheduleGroup, dead_letters: DeadLetterQueue) -> list[scheduler.Schedule]:
-        """Scale the service to 1 before the session and to 0 after it (EventBridge Scheduler, New York time)."""
-        stack = Stack.of(self)
-        role = iam.Role(
-            self,
-            'ScheduleRole',
-            description='EventBridge Scheduler: start and stop the tastyguard streamer',
-            assumed_by=iam.ServicePrincipal(
-                'scheduler.amazonaws.com', conditions={'StringEquals': {'aws:SourceAccount': stack.account}}
-            ),
-        )
-        dead_letters.grant_send(role)
-        scale = iam.PolicyStatement(
-            sid='ScaleTheStreamer', actions=['ecs:UpdateService'], resources=[self.service.service_arn]
-        )
-        schedules = []
-        for name, hour, minute, count in (
-            ('start', c.STREAMER_START_HOUR, c.STREAMER_START_MINUTE, 1),
-            ('stop', c.STREAMER_STOP_HOUR, c.STREAMER_STOP_MINUTE, 0),
-        ):
-            schedules.append(
-                scheduler.Schedule(
-                    self,
-                    f'{name.capitalize()}Schedule',
-                    schedule_name=f'{c.STREAMER_SERVICE_NAME}-{name}',
-                    schedule_group=group,
-                    description=f'tastyguard: {name} the streamer (desired count {count})',
-                    schedule=scheduler.ScheduleExpression.cron(
-                        minute=str(minute),
-                        hour=str(hour),
-                        week_day=c.MARKET_DAYS,
-                        time_zone=TimeZone.of(c.STREAMER_TIMEZONE),
-                    ),
-                    time_window=scheduler.TimeWindow.off(),
-                    target=scheduler_targets.Universal(
-                        service='ecs',
-                        action='updateService',
-                        input=scheduler.ScheduleTargetInput.from_object(
-                            {
-                                'Cluster': c.STREAMER_CLUSTER_NAME,
-                                'Service': c.STREAMER_SERVICE_NAME,
-                                'DesiredCount': count,
-                            }
-                        ),
-                        policy_statements=[scale],
-                        role=role,
-                        dead_letter_queue=dead_letters.queue,
-                        retry_attempts=c.SCHEDULER_RETRIES,
-                        max_event_age=c.STREAMER_SCHEDULE_MAX_EVENT_AGE,
-                    ),
-                )
-            )
-        for schedule in schedules:
-            # The group and the service are named, not referred to (GroupName and the input are literals), so
-            # CloudFormation would not otherwise wait for them.
-            schedule.node.add_dependency(group, self.service)
-        return schedules
 
 
 def _ecs_role(scope: Construct, construct_id: str, description: str) -> iam.Role:

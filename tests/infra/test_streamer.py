@@ -397,13 +397,12 @@ def test_market_hours_leave_the_count_to_two_new_york_schedules(cheap: Synth) ->
 
 
 def test_the_schedule_role_may_only_update_the_streamer_service(cheap: Synth) -> None:
-    policy = policy_of(cheap, 'StreamerScheduleRole')
+    policy = policy_of(cheap, 'StreamerMarketHoursScheduleRole')
     assert set(policy) == {'ScaleTheStreamer', 'EncryptDeadLetters', 'sqs:SendMessage'}
     assert policy['ScaleTheStreamer']['Action'] == 'ecs:UpdateService'
     assert ref(policy['ScaleTheStreamer']['Resource']).startswith('StreamerService')
-    (role,) = [
-        r['Properties'] for k, r in cheap.resources('AWS::IAM::Role').items() if k.startswith('StreamerScheduleRole')
-    ]
+    roles = cheap.resources('AWS::IAM::Role').items()
+    (role,) = [r['Properties'] for k, r in roles if k.startswith('StreamerMarketHoursScheduleRole')]
     (statement,) = role['AssumeRolePolicyDocument']['Statement']
     assert statement['Principal'] == {'Service': 'scheduler.amazonaws.com'}
     assert statement['Condition'] == {'StringEquals': {'aws:SourceAccount': {'Ref': 'AWS::AccountId'}}}
