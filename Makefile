@@ -24,7 +24,7 @@ INFRA_DEPS := --no-default-groups --extra cli --group infra
 ALL_DEPS := --all-extras --all-groups
 
 .PHONY: help setup setup-cli setup-infra demo test unit integration chaos lint format typecheck bench layer \
-	synth bootstrap deploy node-check clean
+	streamer-requirements synth bootstrap deploy node-check clean
 
 # The CDK CLI is pinned in package.json (npm's `latest` is 3.x). The config to synthesize or deploy:
 # CONFIG=path (default tastyguard.yaml); extra CDK flags: CDK_ARGS='-c reserved_concurrency=false'.
@@ -79,6 +79,11 @@ bench: setup  ## run the benchmarks in bench/ and print their reports
 
 layer: setup  ## export the pinned dependency-layer requirements from the lock file
 	$(UV) export --frozen --no-default-groups --no-emit-project --no-hashes --no-header --no-annotate --prune boto3 --prune botocore > layers/deps/requirements.txt
+
+# The streamer image installs exactly these (with hashes): the runtime dependencies plus the `streamer` extra.
+STREAMER_EXPORT := --frozen --no-default-groups --extra streamer --no-emit-project --no-header --no-annotate
+streamer-requirements: setup  ## export the streamer image's pinned, hashed requirements from the lock file
+	$(UV) export $(STREAMER_EXPORT) > streamer/requirements.txt
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

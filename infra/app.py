@@ -17,7 +17,7 @@ def main() -> None:
     """Validate the config, build the stack, write the cloud assembly."""
     app = App()
     try:
-        settings = load_settings(app.node.try_get_context)
+        settings = load_settings(app.node.try_get_context, context_keys=app.node.get_all_context())
     except ConfigError as error:
         sys.exit(f'tastyguard: the configuration is not valid, nothing was synthesized.\n{error}')
     # Region-agnostic unless the CDK CLI knows the target (it sets these from your AWS profile).

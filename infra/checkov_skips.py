@@ -18,12 +18,14 @@ from typing import Any, cast
 
 import jsii
 from aws_cdk import CfnResource, IAspect
+from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_lambda as lambda_
 from constructs import IConstruct
 
 from infra import constants as c
 
 LAMBDA_FUNCTION = 'AWS::Lambda::Function'
+ECS_CLUSTER = 'AWS::ECS::Cluster'
 METADATA_KEY = 'checkov'
 
 
@@ -79,6 +81,13 @@ def has_no_reserved_concurrency(resource: CfnResource) -> bool:
     return cast(lambda_.CfnFunction, resource).reserved_concurrent_executions is None
 
 
+def has_container_insights_off(resource: CfnResource) -> bool:
+    """An ECS cluster deployed with ``-c streamer.container_insights=false``."""
+    settings = cast(ecs.CfnCluster, resource).cluster_settings
+    entries = settings if isinstance(settings, list) else []
+    return any(getattr(entry, 'name', None) == 'containerInsights' and entry.value == 'disabled' for entry in entries)
+
+
 ASYNC_FAILURES_HAVE_A_DESTINATION = Skip(
     check='CKV_AWS_116',
     resource_type=LAMBDA_FUNCTION,
@@ -130,6 +139,15 @@ RESERVED_CONCURRENCY_TURNED_OFF = Skip(
     applies=has_no_reserved_concurrency,
 )
 
+CONTAINER_INSIGHTS_TURNED_OFF = Skip(
+    check='CKV_AWS_65',
+    resource_type=ECS_CLUSTER,
+    comment='Deployed with -c streamer.container_insights=false: Container Insights bills about 30 custom metrics '
+    "for this one-task cluster, the largest line of the streamer's cost. The streamer's heartbeat alarm, ECS's "
+    'free CPUUtilization and MemoryUtilization service metrics and the container health check stay.',
+    applies=has_container_insights_off,
+)
+
 ALL_SKIPS = (
     ASYNC_FAILURES_HAVE_A_DESTINATION,
     NO_VPC_BY_DESIGN,
@@ -137,6 +155,7 @@ ALL_SKIPS = (
     NOTIFIER_CONCURRENCY_UNRESERVED,
     CONCURRENCY_CAPPED_ELSEWHERE,
     RESERVED_CONCURRENCY_TURNED_OFF,
+    CONTAINER_INSIGHTS_TURNED_OFF,
 )
 
 

@@ -12,6 +12,7 @@ from typing import Final
 from aws_cdk import Duration
 from aws_cdk import aws_logs as logs
 
+from streamer.healthcheck import DEFAULT_HEALTH_FILE, DEFAULT_MAX_AGE_SECONDS, ENV_HEALTH_FILE, ENV_HEALTH_MAX_AGE
 from tastyguard.fanout.queue import MAX_RECEIVES, QUEUE_ENV_PREFIX
 from tastyguard.store.schema import IDEMPOTENCY_TABLE, STATE_TABLE
 
@@ -26,12 +27,14 @@ CONTEXT_CONFIG: Final = 'config'
 CONTEXT_RESERVED_CONCURRENCY: Final = 'reserved_concurrency'
 CONTEXT_SNAP_START: Final = 'snap_start'  # -c snap_start=true: SnapStart on the fast-path function
 SNAP_START_ALIAS: Final = 'live'  # the alias (of the latest published version) that fill events invoke
+CONTEXT_STREAMER_PREFIX: Final = 'streamer.'  # -c streamer.capacity=spot (infra/settings.py, StreamerSettings)
 DEFAULT_CONFIG_FILE: Final = 'tastyguard.yaml'
 EXAMPLE_CONFIG_FILE: Final = 'tastyguard.example.yaml'
 
 # -- source folders bundled into assets ----------------------------------------------------------------
 FUNCTIONS_DIR: Final = PROJECT_ROOT / 'functions'
-CORE_PACKAGE_DIR: Final = PROJECT_ROOT / 'layers' / 'core' / 'tastyguard'
+CORE_PACKAGE_NAME: Final = 'tastyguard'
+CORE_PACKAGE_DIR: Final = PROJECT_ROOT / 'layers' / 'core' / CORE_PACKAGE_NAME
 DEPS_LAYER_DIR: Final = PROJECT_ROOT / 'layers' / 'deps'
 DEPS_REQUIREMENTS: Final = 'requirements.txt'
 # Never copied into an asset: the source tree's caches (its timestamp .pyc included: the bundlers compile fresh
@@ -210,3 +213,59 @@ THROTTLE_EVALUATION_PERIODS: Final = 3
 DEAD_MAN_MIN_WINDOW_MINUTES: Final = 30
 DEAD_MAN_ACTIVE_PERIODS: Final = 3
 DASHBOARD_NAME: Final = 'tastyguard'
+
+# -- the streamer (infra/constructs/streamer.py; its Python is tastyguard.streaming, run by streamer/) -----------
+STREAMER_DIR_NAME: Final = 'streamer'
+STREAMER_DOCKERFILE: Final = 'Dockerfile'
+STREAMER_DOCKERIGNORE: Final = '.dockerignore'
+STREAMER_REQUIREMENTS: Final = 'requirements.txt'  # make streamer-requirements (uv export, with hashes)
+STREAMER_UID: Final = 10001  # the image's USER (streamer/Dockerfile), repeated in the task definition
+STREAMER_CLUSTER_NAME: Final = 'tastyguard'
+STREAMER_SERVICE_NAME: Final = 'tastyguard-streamer'
+STREAMER_FAMILY: Final = 'tastyguard-streamer'
+STREAMER_CONTAINER_NAME: Final = 'streamer'
+STREAMER_LOG_GROUP: Final = '/tastyguard/streamer'
+STREAMER_FLOW_LOG_GROUP: Final = '/tastyguard/streamer-vpc-flow-logs'
+CONTAINER_INSIGHTS_LOG_GROUP: Final = f'/aws/ecs/containerinsights/{STREAMER_CLUSTER_NAME}/performance'
+CONTAINER_INSIGHTS_RETENTION: Final = logs.RetentionDays.ONE_WEEK  # metrics are extracted on arrival
+STREAMER_LOG_STREAM_PREFIX: Final = 'streamer'
+STREAMER_LOG_BUFFER_MIB: Final = 25  # awslogs non-blocking buffer: a CloudWatch Logs hiccup never stalls a socket
+STREAMER_VPC_CIDR: Final = '10.42.0.0/24'
+STREAMER_SUBNET_MASK: Final = 26  # two public /26 subnets, one per zone; no private subnets, no NAT
+STREAMER_MAX_AZS: Final = 2
+STREAMER_EGRESS_PORT: Final = 443  # tastytrade REST, both websockets (wss) and every AWS API: HTTPS only
+STREAMER_STOP_TIMEOUT: Final = Duration.seconds(30)  # SIGTERM -> close sockets, release the lease; SIGKILL after
+STREAMER_SCRATCH_VOLUME: Final = 'tmp'
+STREAMER_SCRATCH_PATH: Final = '/tmp'  # noqa: S108 - the task's own volume (read-only root filesystem)
+STREAMER_HEALTH_FILE: Final = DEFAULT_HEALTH_FILE
+STREAMER_HEALTH_MAX_AGE_SECONDS: Final = int(DEFAULT_MAX_AGE_SECONDS)
+STREAMER_HEALTH_COMMAND: Final = ('CMD', 'python', '-m', 'streamer.healthcheck')
+STREAMER_HEALTH_INTERVAL: Final = Duration.seconds(30)
+STREAMER_HEALTH_TIMEOUT: Final = Duration.seconds(5)
+STREAMER_HEALTH_RETRIES: Final = 3
+STREAMER_HEALTH_START_PERIOD: Final = Duration.seconds(120)  # connect both sockets and run the catch-up first
+ENV_STREAMER_HEALTH_FILE: Final = ENV_HEALTH_FILE
+ENV_STREAMER_HEALTH_MAX_AGE: Final = ENV_HEALTH_MAX_AGE
+ENV_AWS_REGION: Final = 'AWS_DEFAULT_REGION'
+# Fargate task sizes (CPU units, MiB): the combinations Fargate accepts for the small end.
+FARGATE_SIZES: Final = {
+    256: (512, 1024, 2048),
+    512: (1024, 2048, 3072, 4096),
+    1024: (2048, 3072, 4096, 5120, 6144, 7168, 8192),
+}
+STREAMER_DEFAULT_CPU: Final = 256
+STREAMER_DEFAULT_MEMORY_MIB: Final = 512
+# hours=market: the service is scaled to 1 at 08:45 New York time, so both sockets are up and caught up before
+# the jobs' first tick (MARKET_HOURS '9-16' = 09:00-16:59) and the 09:30 open, and to 0 at 17:00, after their
+# last; Monday to Friday, holidays included (a holiday costs 8 task-hours, about 0.10 USD).
+STREAMER_TIMEZONE: Final = 'America/New_York'
+STREAMER_START_HOUR: Final = 8
+STREAMER_START_MINUTE: Final = 45
+STREAMER_STOP_HOUR: Final = 17
+STREAMER_STOP_MINUTE: Final = 0
+STREAMER_SCHEDULE_MAX_EVENT_AGE: Final = Duration.minutes(30)
+
+# -- the streamer's metrics (EMF in its JSON logs; namespace tastyguard, dimension service=tastyguard) ----------
+METRIC_STREAMER_HEARTBEAT: Final = 'StreamerHeartbeat'  # 1 per minute while both sockets are healthy
+METRIC_STREAMER_RECONNECTS: Final = 'StreamerReconnects'
+STREAMER_SILENT_PERIODS: Final = 2  # two 5-minute periods without a heartbeat, in session: page

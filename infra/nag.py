@@ -52,6 +52,25 @@ DLQ_HAS_NO_DLQ = Finding(
     'a dead-letter queue of a dead-letter queue would only hide messages. Its depth is alarmed instead.',
 )
 
+ECR_AUTHORIZATION_TOKEN = Finding(
+    rule='AwsSolutions-IAM5[Resource::*]',
+    reason='The streamer execution role: ecr:GetAuthorizationToken supports no resource-level permissions, so AWS '
+    'requires Resource "*" for it; the image pulls themselves are granted on the one asset repository.',
+)
+ENVIRONMENT_NAMES_ONLY = Finding(
+    rule='AwsSolutions-ECS2',
+    reason='The streamer environment holds resource names, ARNs and settings only (a test fails on any variable '
+    'named like a secret). The broker grant and the access token are read from Secrets Manager at run time, on '
+    'purpose not injected as ECS secrets: a secret in a process environment leaks into crash dumps and child '
+    'processes, and the token changes every 15 minutes, which a start-time injection cannot follow.',
+)
+CONTAINER_INSIGHTS_OFF = Finding(
+    rule='AwsSolutions-ECS4',
+    reason='Deployed with -c streamer.container_insights=false: its per-metric charge is the largest line of the '
+    "streamer's bill. The streamer's own heartbeat alarm, ECS's free CPUUtilization/MemoryUtilization service "
+    'metrics and the task health check stay.',
+)
+
 
 def scheduler_invoke_qualifiers(function_logical_id: str) -> Finding:
     """The Scheduler role's ``<function ARN>:*`` resource, added by the CDK's ``LambdaInvoke`` target."""
@@ -69,6 +88,9 @@ ALL_FINDINGS = (
     SLACK_SECRET_ROTATION,
     RUNTIME_PINNED,
     DLQ_HAS_NO_DLQ,
+    ECR_AUTHORIZATION_TOKEN,
+    ENVIRONMENT_NAMES_ONLY,
+    CONTAINER_INSIGHTS_OFF,
 )
 
 

@@ -25,6 +25,11 @@ A job that crashes before it reports raises the Errors alarm; a schedule that ca
 the tick dead-letter queue; throttled runs raise the throttle alarm and age into the run-failure queue.
 (Lambda ``Invocations`` was the other candidate for the second alarm, but the schedule runs past the
 session and on holidays, where the job rightly completes nothing: it would page every afternoon.)
+
+"Streamer silent" follows the same pattern: ``StreamerHeartbeat`` (one a minute from the streamer while both
+its sockets are healthy, dimension ``service=tastyguard``) below 1 in two 5-minute periods, missing data
+breaching, AND the same "runs attempted" alarm. It pages only in session, whether the streamer runs all
+day (``streamer.hours=always``) or only in market hours.
 """
 
 from __future__ import annotations
@@ -45,6 +50,17 @@ from infra.constructs.function import TastyguardFunction
 
 _GT = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
 _NOT_BREACHING = cloudwatch.TreatMissingData.NOT_BREACHING
+
+
+def service_metric(name: str, *, statistic: str, period: Duration = c.ALARM_PERIOD) -> cloudwatch.Metric:
+    """A metric the streamer publishes (namespace ``tastyguard``, dimension service only)."""
+    return cloudwatch.Metric(
+        namespace=c.METRICS_NAMESPACE,
+        metric_name=name,
+        dimensions_map={c.METRIC_DIMENSION_SERVICE: c.SERVICE},
+        statistic=statistic,
+        period=period,
+    )
 
 
 def job_metric(name: str, job: str, *, statistic: str, period: Duration = c.ALARM_PERIOD) -> cloudwatch.Metric:
@@ -74,6 +90,7 @@ class Monitoring(Construct):
         extra_functions: Sequence[TastyguardFunction] = (),
         work_queues: Mapping[str, sqs.IQueue] | None = None,
         periods: Mapping[str, int | None] | None = None,
+        streamer: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self._action = actions.SnsAction(topic)
@@ -111,7 +128,8 @@ class Monitoring(Construct):
                 continue  # the daily digest: its errors and dead letters are alarmed already
             self._fanout_alarms(job, queue, period)
         self.dead_mans_switch = self._dead_mans_switch(ensure_stops_minutes)
-        self.dashboard = self._dashboard(jobs, dead_letters)
+        self.streamer_silent = self._streamer_silent() if streamer else None
+        self.dashboard = self._dashboard(jobs, dead_letters, streamer=streamer)
 
     def _fanout_alarms(self, job: str, queue: sqs.IQueue, period_minutes: int) -> None:
         slug = job.replace('_', '-')
@@ -197,6 +215,7 @@ class Monitoring(Construct):
             datapoints_to_alarm=c.DEAD_MAN_ACTIVE_PERIODS - 1,
             treat_missing_data=_NOT_BREACHING,
         )
+        self.session_on = attempted
         switch = cloudwatch.CompositeAlarm(
             self,
             'DeadMansSwitch',
@@ -212,8 +231,40 @@ class Monitoring(Construct):
         self.alarms.append(switch)
         return switch
 
+    def _streamer_silent(self) -> cloudwatch.CompositeAlarm:
+        """No streamer heartbeat for two 5-minute periods while the session is on (see the module docstring)."""
+        periods = c.STREAMER_SILENT_PERIODS
+        minutes = periods * int(c.ALARM_PERIOD.to_minutes())
+        no_heartbeat = cloudwatch.Alarm(
+            self,
+            'NoStreamerHeartbeat',
+            alarm_name=f'{c.SERVICE}-streamer-no-heartbeat',
+            alarm_description=f'part of "streamer silent" (no actions): no StreamerHeartbeat for {minutes} minutes; '
+            'in ALARM whenever the streamer is stopped, by design',
+            metric=service_metric(c.METRIC_STREAMER_HEARTBEAT, statistic='Sum'),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            evaluation_periods=periods,
+            datapoints_to_alarm=periods,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+        )
+        silent = cloudwatch.CompositeAlarm(
+            self,
+            'StreamerSilent',
+            composite_alarm_name=f'{c.SERVICE}-streamer-silent',
+            alarm_description=f'the streamer has sent no heartbeat for {minutes} minutes while the market session is '
+            'on: fills are protected by the 5-minute schedule only (docs/operations.md, "The streamer")',
+            alarm_rule=cloudwatch.AlarmRule.all_of(
+                cloudwatch.AlarmRule.from_alarm(no_heartbeat, cloudwatch.AlarmState.ALARM),
+                cloudwatch.AlarmRule.from_alarm(self.session_on, cloudwatch.AlarmState.ALARM),
+            ),
+        )
+        silent.add_alarm_action(self._action)
+        self.alarms.append(silent)
+        return silent
+
     def _dashboard(
-        self, jobs: Mapping[str, TastyguardFunction], dead_letters: Sequence[DeadLetterQueue]
+        self, jobs: Mapping[str, TastyguardFunction], dead_letters: Sequence[DeadLetterQueue], *, streamer: bool
     ) -> cloudwatch.Dashboard:
         def graph(title: str, metrics: Sequence[cloudwatch.IMetric]) -> cloudwatch.GraphWidget:
             return cloudwatch.GraphWidget(title=title, left=list(metrics), width=8, height=6)
@@ -241,5 +292,20 @@ class Monitoring(Construct):
                     graph('Errors', [f.function.metric_errors() for f in functions]),
                     graph('Duration (p95)', [f.function.metric_duration(statistic='p95') for f in functions]),
                 ],
+                *(
+                    [
+                        [
+                            graph(
+                                'Streamer heartbeats and reconnects',
+                                [
+                                    service_metric(c.METRIC_STREAMER_HEARTBEAT, statistic='Sum'),
+                                    service_metric(c.METRIC_STREAMER_RECONNECTS, statistic='Sum'),
+                                ],
+                            )
+                        ]
+                    ]
+                    if streamer
+                    else []
+                ),
             ],
         )

@@ -20,6 +20,7 @@ from infra.constructs.notifications import Notifications
 from infra.constructs.packaging import LambdaPackaging
 from infra.constructs.secrets import Secrets
 from infra.constructs.storage import Storage
+from infra.constructs.streamer import Streamer
 from infra.settings import StackSettings
 
 
@@ -64,9 +65,22 @@ class TastyguardStack(Stack):
         )
         jobs.schedule(fanout.dispatcher, settings)
         events.trigger(jobs.fast_path.invocable)  # the SnapStart alias when that is on
-        # The Fargate streamer (account streamer + DXLink) is a later issue. It goes here as
-        # `Streamer(self, 'Streamer', bus=events.bus, secrets=secrets, storage=storage, key=key)` in
-        # infra/constructs/streamer.py, and its heartbeat alarm joins Monitoring.
+        # The Fargate streamer (account streamer + DXLink); -c streamer.enabled=false leaves it out.
+        streamer: Streamer | None = None
+        if settings.streamer.enabled:
+            streamer = Streamer(
+                self,
+                'Streamer',
+                settings=settings.streamer,
+                config_json=settings.config_json,
+                storage=storage,
+                secrets=secrets,
+                topic=notifications.topic,
+                bus=events.bus,
+                key=key,
+                schedule_group=jobs.group,
+                schedule_dead_letters=jobs.tick_dead_letters,
+            )
         dead_letters = [jobs.run_failures, jobs.tick_dead_letters, events.dead_letters, fanout.dead_letters]
         if notifications.notifier_failures is not None:
             dead_letters.append(notifications.notifier_failures)
@@ -81,12 +95,16 @@ class TastyguardStack(Stack):
             extra_functions=[fanout.dispatcher, jobs.fast_path],
             work_queues={job: fanout.queues[job] for job in settings.scheduled_jobs},
             periods=fanout.periods,
+            streamer=streamer is not None,
         )
 
         self._output('TopicArn', notifications.topic.topic_arn, 'SNS topic: subscribe more addresses here')
         self._output('BrokerSecretName', c.BROKER_SECRET_NAME, 'put the tastytrade grant here')
         self._output('KillSwitchParameter', c.KILL_SWITCH_PARAMETER, 'set {"engaged": true} to stop order writes')
         self._output('EventBusName', events.bus.event_bus_name, 'the streamer publishes fills here')
+        if streamer is not None:
+            self._output('StreamerCluster', streamer.cluster.cluster_name, 'the ECS cluster of the streamer')
+            self._output('StreamerService', streamer.service.service_name, 'the streamer service (docs/operations.md)')
 
         # Stack-wide rules: every log group is encrypted with the stack key, and every checkov finding the
         # stack accepts is written into the resource's own metadata with its reason (infra/checkov_skips.py).

@@ -241,6 +241,9 @@ class Shell:
 
     def _aws(self, args: list[str]) -> None:
         service, operation, rest = args[0], args[1], args[2:]
+        if (service, operation) == ('logs', 'tail'):
+            self._logs_tail(rest)
+            return
         model = botocore.session.get_session().get_service_model(service)
         names = {model.operation_model(name).name: name for name in model.operation_names}
         wanted = ''.join(part.title() for part in operation.split('-'))
@@ -249,18 +252,25 @@ class Shell:
         params: dict[str, Any] = {}
         positional: list[str] = []
         i = 0
+        # --secret-id -> SecretId (Secrets Manager), --desired-count -> desiredCount (ECS): the model's own spelling
+        spelled = {member.lower(): member for member in members}
         while i < len(rest):
             word = rest[i]
             if word.startswith('--'):
+                name = spelled.get(word[2:].replace('-', '').lower(), word)
+                if word not in CLI_OPTIONS and name in members and members[name].type_name == 'boolean':
+                    params[name] = True  # a flag: --force-new-deployment
+                    i += 1
+                    continue
                 value = rest[i + 1]
                 i += 2
                 if word in CLI_OPTIONS:
                     continue
-                name = ''.join(part.title() for part in word[2:].split('-'))
                 assert name in members, f'aws {service} {operation}: no parameter {word}'
                 if value.startswith('file://'):
                     value = (self.cwd / value.removeprefix('file://')).read_text()
-                params[name] = value
+                kind = members[name].type_name
+                params[name] = [value] if kind == 'list' else int(value) if kind == 'integer' else value
             else:
                 positional.append(word)
                 i += 1
@@ -269,6 +279,12 @@ class Shell:
             return
         method = re.sub(r'(?<!^)(?=[A-Z])', '_', wanted).lower()
         getattr(self.stack.client(service), method)(**params)
+
+    def _logs_tail(self, rest: list[str]) -> None:
+        """``aws logs tail GROUP [--since D] [--follow]``: a CLI command, not an API; reads the group's events."""
+        group, options = rest[0], rest[1:]
+        assert set(options[::2]) <= {'--since', '--follow', '--format'}, f'aws logs tail: {options}'
+        self.stack.client('logs').filter_log_events(logGroupName=group)
 
     def _invoke(self, params: dict[str, Any], positional: list[str]) -> None:
         """``aws lambda invoke``: call the named function's handler as Lambda would, in the stack's account."""
@@ -311,6 +327,7 @@ def shell(
     secrets.create_secret(Name='tastyguard/broker', SecretString='{}')  # as the stack creates it: no grant yet
     secrets.create_secret(Name='tastyguard/slack-webhook', SecretString='{}')  # with Slack enabled
     stack.client('sns').create_topic(Name='tastyguard-notifications')
+    _streamer_deployed(stack)
     created = Shell(tmp_path, stack, paper_broker, monkeypatch)
     created.substitutions = {
         '<OAuth client secret>': paper_broker.client_secret,
@@ -325,6 +342,24 @@ def shell(
             server.terminate()
             server.wait(timeout=10)
         forget_secrets()
+
+
+def _streamer_deployed(stack: MotoEndpoint) -> None:
+    """The streamer's cluster, service and log group, with the stack's names (infra/constants.py)."""
+    ecs = stack.client('ecs')
+    ecs.create_cluster(clusterName='tastyguard')
+    ecs.register_task_definition(
+        family='tastyguard-streamer',
+        requiresCompatibilities=['FARGATE'],
+        networkMode='awsvpc',
+        cpu='256',
+        memory='512',
+        containerDefinitions=[{'name': 'streamer', 'image': 'tastyguard-streamer', 'essential': True}],
+    )
+    ecs.create_service(
+        cluster='tastyguard', serviceName='tastyguard-streamer', taskDefinition='tastyguard-streamer', desiredCount=1
+    )
+    stack.client('logs').create_log_group(logGroupName='/tastyguard/streamer')
 
 
 def _grant_stored(shell: Shell) -> None:

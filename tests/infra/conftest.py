@@ -19,7 +19,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from infra import constants as c
-from infra.settings import StackSettings
+from infra.settings import StackSettings, StreamerSettings
 from infra.stacks.tastyguard_stack import TastyguardStack
 from tastyguard.config import parse_config
 
@@ -77,10 +77,15 @@ def cdk_json_context() -> dict[str, Any]:
     return {**context, 'aws:cdk:bundling-stacks': []}
 
 
-def settings_for(config: dict[str, Any], *, reserved_concurrency: bool = True) -> StackSettings:
-    """Stack settings from a config dict (validated exactly like tastyguard.yaml)."""
+def settings_for(
+    config: dict[str, Any], *, reserved_concurrency: bool = True, streamer: StreamerSettings | None = None
+) -> StackSettings:
+    """Stack settings from a config dict (validated exactly like tastyguard.yaml) and streamer settings."""
     return StackSettings.from_config(
-        parse_config(config, source='test'), source='test', reserved_concurrency=reserved_concurrency
+        parse_config(config, source='test'),
+        source='test',
+        reserved_concurrency=reserved_concurrency,
+        streamer=streamer,
     )
 
 
@@ -106,8 +111,14 @@ def full(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
 def synth_config() -> Callable[..., Synth]:
     """Synthesize another configuration (one per test module, please: each synth costs ~1 s)."""
 
-    def synth(config: dict[str, Any], outdir: Path, *, reserved_concurrency: bool = True) -> Synth:
-        return synthesize(settings_for(config, reserved_concurrency=reserved_concurrency), outdir)
+    def synth(
+        config: dict[str, Any],
+        outdir: Path,
+        *,
+        reserved_concurrency: bool = True,
+        streamer: StreamerSettings | None = None,
+    ) -> Synth:
+        return synthesize(settings_for(config, reserved_concurrency=reserved_concurrency, streamer=streamer), outdir)
 
     return synth
 

@@ -22,6 +22,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 
 from infra import checkov_skips
+from infra.settings import StreamerCapacity, StreamerHours, StreamerSettings
 
 pytestmark = pytest.mark.infra
 
@@ -112,10 +113,19 @@ def full_scan(full: Any, checkov_scan: Callable[[dict[str, Any]], Scan]) -> Scan
     return checkov_scan(full.json)
 
 
+# The cheapest streamer (Spot, market hours, no Container Insights) goes with the cheapest Lambda setup.
+CHEAPEST_STREAMER = StreamerSettings(
+    capacity=StreamerCapacity.SPOT, hours=StreamerHours.MARKET, container_insights=False
+)
+
+
 @pytest.fixture(scope='module')
 def unreserved(synth_config: Callable[..., Any], tmp_path_factory: pytest.TempPathFactory) -> Any:
     return synth_config(
-        NO_RESERVED_CONCURRENCY_CONFIG, tmp_path_factory.mktemp('cdk-unreserved'), reserved_concurrency=False
+        NO_RESERVED_CONCURRENCY_CONFIG,
+        tmp_path_factory.mktemp('cdk-unreserved'),
+        reserved_concurrency=False,
+        streamer=CHEAPEST_STREAMER,
     )
 
 

@@ -79,7 +79,8 @@ def test_every_queue_is_encrypted_with_the_stack_key(full: Any) -> None:
 
 def test_every_log_group_is_encrypted_with_the_stack_key(full: Any) -> None:
     groups = full.resources('AWS::Logs::LogGroup')
-    assert len(groups) == len(full.resources('AWS::Lambda::Function'))  # one explicit log group per function
+    functions = len(full.resources('AWS::Lambda::Function'))
+    assert len(groups) == functions + 3  # a group per function; the streamer's logs, VPC flow logs, Container Insights
     for logical_id, group in groups.items():
         assert group['Properties']['KmsKeyId'] == {'Fn::GetAtt': [key_id(full), 'Arn']}, logical_id
 
@@ -142,14 +143,21 @@ def test_every_service_a_queue_admits_may_use_the_key_for_the_same_source_only(f
     assert allowed == admitted
 
 
-def test_the_jobs_use_the_key_only_through_the_services_that_hold_their_data(full: Any) -> None:
+def test_the_jobs_and_the_streamer_use_the_key_only_through_the_services_that_hold_their_data(full: Any) -> None:
+    users = {}
     for logical_id, policy in full.resources('AWS::IAM::Policy').items():
         for statement in policy['Properties']['PolicyDocument']['Statement']:
             if statement.get('Sid') == 'UseStackKey':
                 via = statement['Condition']['StringEquals']['kms:ViaService']
-                services = {render(full, service).split('.')[0] for service in via}
-                assert services == set(c.KEY_CONSUMER_SERVICES) == {'dynamodb', 'secretsmanager', 'sns', 'sqs'}
-                assert logical_id.startswith(('Jobs', 'FanoutDispatcher')), logical_id  # the functions that run jobs
+                users[logical_id] = {render(full, service).split('.')[0] for service in via}
+    for logical_id, services in users.items():
+        if logical_id.startswith(('Jobs', 'FanoutDispatcher')):
+            assert services == set(c.KEY_CONSUMER_SERVICES) == {'dynamodb', 'secretsmanager', 'sns', 'sqs'}
+        else:
+            # the streamer sends to no queue: the table, the secrets, the topic
+            assert logical_id.startswith('StreamerTaskRole'), logical_id
+            assert services == {'dynamodb', 'secretsmanager', 'sns'}
+    assert len(users) == 7  # the 4 jobs, the fast path, the dispatcher, the streamer's task role
 
 
 def test_a_log_group_without_a_fixed_name_stops_the_synth(stack_for: Callable[..., Any], tmp_path: Path) -> None:

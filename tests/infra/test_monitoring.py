@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+
+from infra import constants as c
 
 pytestmark = pytest.mark.infra
 
@@ -108,7 +111,8 @@ def test_dead_mans_switch_pages_only_when_runs_are_attempted_but_none_completes(
 def test_every_alarm_that_notifies_notifies_the_topic(full: Any) -> None:
     topic = topic_id(full)
     notifying = [props for props in alarms(full).values() if 'AlarmActions' in props]
-    assert len(notifying) == len(alarms(full)) - 2  # the two silent halves of the dead-man's switch
+    # the two silent halves of the dead-man's switch, and the silent "no heartbeat" half of "streamer silent"
+    assert len(notifying) == len(alarms(full)) - 3
     for props in notifying:
         assert props['AlarmActions'] == [{'Ref': topic}]
 
@@ -154,3 +158,30 @@ def test_failed_account_runs_and_a_queue_falling_behind_alarm(full: Any) -> None
     behind = by_name['tastyguard-ensure-stops-work-queue-behind']
     assert (behind['MetricName'], behind['Threshold']) == ('ApproximateAgeOfOldestMessage', 300)
     assert 'EnsureStopsWork' in behind['Dimensions'][0]['Value']['Fn::GetAtt'][0]
+
+
+def test_streamer_silent_pages_only_when_no_heartbeat_arrives_in_session(full: Any) -> None:
+    by_name = alarms(full)
+    # Given the two parts of "streamer silent"
+    no_heartbeat = by_name['tastyguard-streamer-no-heartbeat']
+    silent = by_name['tastyguard-streamer-silent']
+    # Then "no heartbeat" is the streamer's StreamerHeartbeat (service dimension only) below 1 for 10 minutes,
+    # missing data counting as silence
+    assert (no_heartbeat['Namespace'], no_heartbeat['MetricName'], no_heartbeat['Statistic']) == (
+        'tastyguard',
+        'StreamerHeartbeat',
+        'Sum',
+    )
+    assert no_heartbeat['Dimensions'] == [{'Name': 'service', 'Value': 'tastyguard'}]
+    assert (no_heartbeat['Period'], no_heartbeat['EvaluationPeriods'], no_heartbeat['DatapointsToAlarm']) == (300, 2, 2)
+    assert (no_heartbeat['ComparisonOperator'], no_heartbeat['Threshold']) == ('LessThanThreshold', 1)
+    assert no_heartbeat['TreatMissingData'] == 'breaching'
+    assert 'AlarmActions' not in no_heartbeat
+    # And the composite pages only while the jobs attempt runs, i.e. in session (the dead-man's switch's window)
+    rule = json.dumps(silent['AlarmRule'])
+    assert 'NoStreamerHeartbeat' in rule and 'RunsAttempted' in rule and ' AND ' in rule
+    assert silent['AlarmActions'] == [{'Ref': topic_id(full)}]
+
+
+def test_the_streamer_metric_names_are_the_streamers_contract() -> None:
+    assert (c.METRIC_STREAMER_HEARTBEAT, c.METRIC_STREAMER_RECONNECTS) == ('StreamerHeartbeat', 'StreamerReconnects')

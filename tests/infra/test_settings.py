@@ -7,10 +7,19 @@ from datetime import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from infra import cadence
 from infra import constants as c
-from infra.settings import context_flag, load_settings, resolve_config_path
+from infra.settings import (
+    StreamerCapacity,
+    StreamerHours,
+    StreamerSettings,
+    context_flag,
+    load_settings,
+    resolve_config_path,
+)
 from tastyguard.config import ConfigError, load_config_json
 
 pytestmark = pytest.mark.infra
@@ -89,6 +98,14 @@ def test_settings_carry_what_the_stack_needs(tmp_path: Path) -> None:
         'concurrency': 5,
         'reserved_concurrency': False,
         'snap_start': False,
+        'streamer': {
+            'enabled': True,
+            'capacity': 'on_demand',
+            'hours': 'always',
+            'cpu': 256,
+            'memory': 512,
+            'container_insights': True,
+        },
     }
     assert [settings.period_minutes(job) for job in c.JOBS] == [5, 2, 15, None]
     assert settings.scheduled_jobs == ('ensure_stops', 'reconcile_orders')  # no digest; sync rides on ensure_stops
@@ -112,3 +129,73 @@ def test_an_invalid_config_names_the_field(tmp_path: Path) -> None:
 )
 def test_context_flags_accept_cli_strings(value: object, expected: bool) -> None:
     assert context_flag(value, default=True) is expected
+
+
+# -- the streamer's deployment settings (cdk context) ------------------------------------------------------------
+
+
+def test_the_streamer_defaults_are_one_on_demand_quarter_vcpu_task_all_day() -> None:
+    settings = StreamerSettings.from_context(context({}))
+    assert settings == StreamerSettings(
+        enabled=True, capacity='on_demand', hours='always', cpu=256, memory=512, container_insights=True
+    )
+
+
+def test_streamer_settings_come_from_cli_strings_or_cdk_json_values() -> None:
+    # -c streamer.capacity=SPOT arrives as a string; cdk.json holds real JSON types
+    cli = {'streamer.capacity': 'SPOT', 'streamer.hours': 'market', 'streamer.enabled': 'yes', 'streamer.cpu': '512'}
+    json_typed = {'streamer.container_insights': False, 'streamer.memory': 1024, 'streamer.cpu': 512}
+    settings = StreamerSettings.from_context(context({**cli, **json_typed}))
+    assert (settings.capacity, settings.hours, settings.enabled) == (StreamerCapacity.SPOT, StreamerHours.MARKET, True)
+    assert (settings.cpu, settings.memory, settings.container_insights) == (512, 1024, False)
+
+
+def test_every_bad_streamer_setting_is_named_with_what_is_allowed() -> None:
+    values = {'streamer.capacity': 'cheap', 'streamer.enabled': 'flase', 'streamer.cpu': '0.25', 'streamer.hourz': 'x'}
+    with pytest.raises(ConfigError) as raised:
+        StreamerSettings.from_context(context(values), keys=values)
+    message = str(raised.value)
+    assert message.startswith('cdk context: 4 problems')
+    assert "streamer.capacity: 'cheap' is not one of on_demand, spot" in message
+    assert "streamer.enabled: 'flase' is not true or false" in message
+    assert "streamer.cpu: '0.25' is not a whole number" in message
+    assert 'streamer.hourz: is not a streamer setting; the settings are streamer.enabled, streamer.capacity' in message
+
+
+def test_a_misspelt_key_does_not_hide_a_bad_size() -> None:
+    values = {'streamer.capcity': 'spot', 'streamer.cpu': '300'}
+    with pytest.raises(ConfigError) as raised:
+        StreamerSettings.from_context(context(values), keys=values)
+    assert raised.value.problems[0].path == 'streamer.capcity'
+    assert 'streamer.cpu=300 is not a Fargate size' in raised.value.problems[1].message
+
+
+def test_a_size_fargate_does_not_offer_is_refused_with_the_sizes_it_does() -> None:
+    with pytest.raises(
+        ConfigError, match=r'streamer\.memory=4096 does not go with streamer\.cpu=256: .* 512, 1024, 2048'
+    ):
+        StreamerSettings.from_context(context({'streamer.memory': '4096'}))
+    with pytest.raises(ConfigError, match=r'streamer\.cpu=300 is not a Fargate size .* 256 \(0\.25 vCPU\)'):
+        StreamerSettings.from_context(context({'streamer.cpu': 300}))
+
+
+@given(cpu=st.sampled_from([128, 256, 300, 512, 1024, 2048]), memory=st.integers(min_value=256, max_value=9000))
+def test_exactly_the_fargate_cpu_and_memory_pairs_validate(cpu: int, memory: int) -> None:
+    valid = memory in c.FARGATE_SIZES.get(cpu, ())
+    try:
+        StreamerSettings(cpu=cpu, memory=memory)
+    except ValueError:
+        assert not valid
+    else:
+        assert valid
+
+
+def test_load_settings_reads_the_streamer_keys_and_refuses_unknown_ones(tmp_path: Path) -> None:
+    (tmp_path / 'tg.yaml').write_text(CONFIG_YAML)
+    values = {'config': 'tg.yaml', 'streamer.hours': 'market', '@aws-cdk/core:newStyleStackSynthesis': True}
+    settings = load_settings(context(values), tmp_path, context_keys=values)
+    assert settings.streamer.hours is StreamerHours.MARKET
+    with pytest.raises(ConfigError, match=r'streamer\.capcity'):
+        load_settings(
+            context({**values, 'streamer.capcity': 'spot'}), tmp_path, context_keys={**values, 'streamer.capcity': 1}
+        )

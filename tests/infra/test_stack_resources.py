@@ -38,7 +38,7 @@ def ref_id(value: Any) -> str:
         ('AWS::Lambda::Function', 7),
         ('AWS::Lambda::LayerVersion', 2),
         ('AWS::Lambda::EventSourceMapping', 4),
-        ('AWS::Logs::LogGroup', 7),
+        ('AWS::Logs::LogGroup', 10),  # 7 functions, the streamer's logs, VPC flow logs, Container Insights
         ('AWS::DynamoDB::Table', 2),
         ('AWS::SecretsManager::Secret', 3),
         ('AWS::SSM::Parameter', 1),
@@ -50,10 +50,12 @@ def ref_id(value: Any) -> str:
         ('AWS::Scheduler::Schedule', 3),
         ('AWS::Events::EventBus', 1),
         ('AWS::Events::Rule', 1),
-        ('AWS::CloudWatch::CompositeAlarm', 1),
+        ('AWS::CloudWatch::CompositeAlarm', 2),
         ('AWS::CloudWatch::Dashboard', 1),
-        ('AWS::EC2::VPC', 0),
+        ('AWS::EC2::VPC', 1),  # the streamer's: public subnets only
         ('AWS::EC2::NatGateway', 0),
+        ('AWS::EC2::EIP', 0),
+        ('AWS::ECS::Service', 1),
     ],
 )
 def test_full_stack_has_the_expected_resources(full: Any, resource_type: str, count: int) -> None:
