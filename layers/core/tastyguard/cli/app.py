@@ -22,6 +22,7 @@ from tastyguard.cli import (
     run_cmd,
     status_cmd,
     store_cmd,
+    stream_cmd,
     token_cmd,
 )
 from tastyguard.cli.errors import guarded
@@ -41,6 +42,7 @@ app.command('plan')(guarded(plan_cmd.plan))
 app.command('run')(guarded(run_cmd.run))
 app.command('status')(guarded(status_cmd.status))
 app.command('history')(guarded(history_cmd.history))
+app.command('stream')(guarded(stream_cmd.stream))
 app.add_typer(config_cmd.app, name='config')
 app.add_typer(paper_cmd.app, name='paper')
 app.add_typer(store_cmd.app, name='store')

@@ -79,6 +79,7 @@ class StreamerParts:
     on_ready: ReadyCallback | None = None  # both sockets up for the first time (the CLI prints its line)
     owner: str = field(default_factory=lambda: f'streamer:{uuid.uuid4().hex[:8]}')
     grant: str = 'default'  # the grant (login) whose accounts this streamer watches
+    fence: Callable[[], int | None] | None = None  # the version of the lease held for this streamer (events carry it)
 
 
 @dataclass
@@ -181,6 +182,12 @@ class Streamer:
         except Exception:
             logger.exception('could not send the re-authorize message')
 
+    def _fence(self) -> int | None:
+        if self.parts.fence is not None:
+            return self.parts.fence()
+        lease = self.parts.lease
+        return lease.version if lease is not None else None
+
     def _mode(self) -> str:
         return self.parts.ctx.mode_for(self.parts.accounts[0]).value
 
@@ -218,9 +225,9 @@ class Streamer:
         if self._stop.is_set():
             return
         events = self.tracker.events(notifications)
-        lease = self.parts.lease
-        if lease is not None and lease.version is not None:
-            events = [_fenced(e, lease.version) for e in events]
+        version = self._fence()
+        if version is not None:
+            events = [_fenced(e, version) for e in events]
         if events:
             self.stats.events += len(events)
             for event in events:
