@@ -7,6 +7,8 @@ the broker's orders), otherwise the message a person would receive and one line 
 
 from __future__ import annotations
 
+import json
+import sys
 import time
 from typing import Any
 
@@ -15,6 +17,7 @@ from rich.markup import escape
 from rich.rule import Rule
 from rich.table import Table
 
+from tastyguard.cli.demo_fast_path import BackgroundStreamer, FastPathOutcome, protected_after_buying
 from tastyguard.cli.render import ConsoleNotifier, print_result, writes
 from tastyguard.cli.stores import embedded_aws
 from tastyguard.config.loader import parse_config
@@ -26,7 +29,7 @@ from tastyguard.jobs.results import AccountRunResult
 from tastyguard.jobs.wiring import build_context
 from tastyguard.store.table import StateTable
 
-STEPS = 7
+STEPS = 8
 WORKING = ('Live', 'Received', 'Routed', 'Contingent')
 NEXT_STEPS = """\
   ./tastyguard paper serve --port 8650 --client-secret paper-secret --refresh-token paper-token &
@@ -78,17 +81,23 @@ def _step(console: Console, number: int, title: str, text: str) -> None:
 def _run(ctx: JobContext, console: Console, job: JobName, mode: Mode, *, table: bool = False) -> list[AccountRunResult]:
     ctx.mode_override = mode
     results = run(ctx, JobInvocation(job=job, force=True))
+    STORY.extend(results)
     for result in results:
         print_result(console, result, why=table, table=table)
     return results
 
 
-def demo() -> None:
-    """Run the demo (see the module docstring)."""
+STORY: list[AccountRunResult] = []  # every run of the story, for --json
+
+
+def demo(*, as_json: bool = False) -> int:
+    """Run the demo (see the module docstring); 0 when the story ran and every protectable position ended
+    protected (every one that is not has an alert that says why)."""
     from paperbroker.server import PaperBroker  # noqa: PLC0415 - only the demo and `paper serve` pay for it
     from tastyguard.broker import Environment, OAuthCredentials, RateLimits, TastytradeClient  # noqa: PLC0415
 
-    console = Console()
+    console = Console(quiet=as_json)
+    STORY.clear()
     started = time.monotonic()
     console.print(Rule('[bold]tastyguard demo'))
     console.print(
@@ -112,6 +121,7 @@ def demo() -> None:
                     {'account_number': '5WT00002', 'nickname': 'Roth IRA'},
                 ],
                 'notifications': {'min_severity': 'warning'},
+                'streamer': {'catch_up_on_reconnect': False},  # the story's own runs have just protected everything
             }
         )
         notifier = ConsoleNotifier(console)
@@ -143,14 +153,86 @@ def demo() -> None:
         again = _run(ctx, console, JobName.ENSURE_STOPS, Mode.LIVE)
         console.print(f'[green]{writes(again)} order writes on the second run.[/]')
 
-        _step(console, 5, 'the market moves', 'AAPL falls to 150: its stop at 160.65 triggers and fills at the broker.')
+        _step(
+            console, 5, 'the fast path',
+            'The streamer holds the account streamer and DXLink. You buy 100 DIS in your own app; it protects '
+            'the new position at once, with no scheduled run:',
+        )  # fmt: skip
+        broker.admin.set_quotes([{'symbol': 'DIS', 'bid': '95.00', 'ask': '95.04', 'last': '95.02'}])
+        with BackgroundStreamer(ctx, client, ['5WT00001', '5WT00002']):
+            fast = protected_after_buying(broker, '5WT00001', 'DIS', 100)
+        if fast.stop is not None and fast.milliseconds is not None:
+            trigger = fast.stop.get('stop-trigger')
+            console.print(
+                f'[green]DIS protected {fast.milliseconds:.0f} ms after the fill: Sell to Close 100 Stop @ {trigger}[/]'
+            )
+        else:
+            console.print('[red]the streamer did not protect DIS within 10 s[/]')
+
+        _step(console, 6, 'the market moves', 'AAPL falls to 150: its stop at 160.65 triggers and fills at the broker.')
         broker.admin.set_quotes([{'symbol': 'AAPL', 'bid': '150.00', 'ask': '150.05', 'last': '150.02'}])
         _run(ctx, console, JobName.RECONCILE_ORDERS, Mode.LIVE)
         _run(ctx, console, JobName.SYNC_POSITIONS, Mode.LIVE)
 
-        _step(console, 6, 'the daily digest', 'Positions, coverage, money at risk without a stop, what waits for you.')
+        _step(console, 7, 'the daily digest', 'Positions, coverage, money at risk without a stop, what waits for you.')
         _run(ctx, console, JobName.DIGEST, Mode.LIVE)
 
-        _step(console, 7, 'next', 'Try it yourself (from this folder):')
+        final = _final(ctx)
+        _step(console, 8, 'next', 'Try it yourself (from this folder):')
         console.print(escape(NEXT_STEPS), soft_wrap=True)
         console.print(f'[dim]demo finished in {time.monotonic() - started:.1f} s[/]')
+        summary = demo_summary(broker.admin.state(), final, notifier.sent, fast)
+    if as_json:
+        sys.stdout.write(json.dumps(summary, default=str) + '\n')
+    return 0 if summary['ok'] else 1
+
+
+def _final(ctx: JobContext) -> list[AccountRunResult]:
+    """A last, quiet look (observe mode): what is protected, and why the rest is not."""
+    ctx.mode_override = Mode.OBSERVE
+    return run(ctx, JobInvocation(job=JobName.ENSURE_STOPS, force=True))
+
+
+def demo_summary(
+    state: dict[str, Any], final: list[AccountRunResult], sent: list[Any], fast: FastPathOutcome
+) -> dict[str, Any]:
+    """The ``--json`` object: the final state, what happened, and whether the story succeeded."""
+    positions = [
+        {
+            'account': entry['account']['account-number'],
+            'symbol': p['symbol'],
+            'quantity': ('-' if p['quantity-direction'] == 'Short' else '') + str(p['quantity']),
+        }
+        for entry in state['accounts']
+        for p in entry['positions']
+    ]
+    placeable = [a for r in final for a in r.actions if a.kind in ('place', 'replace')]
+    explained = {(r.account, a.symbol) for r in final for a in r.actions if a.kind == 'alert'}
+    protected = sum(r.protected or 0 for r in final)
+    unprotected = [
+        {'account': r.account, 'symbol': a.symbol, 'why': a.reason}
+        for r in final
+        for a in r.actions
+        if a.kind == 'alert' and a.severity in ('warning', 'critical')
+    ]
+    missing = sum(r.unprotected or 0 for r in final)
+    return {
+        'ok': bool(final)
+        and all(r.status == 'ok' for r in final)
+        and not placeable
+        and fast.milliseconds is not None
+        and missing <= len({(u['account'], u['symbol']) for u in unprotected})
+        and all(key in explained for key in {(u['account'], u['symbol']) for u in unprotected}),
+        'positions': positions,
+        'protected': protected,
+        'unprotected': unprotected,
+        'actions': [
+            {'kind': a.kind, 'symbol': a.symbol, 'result': a.result}
+            for r in STORY
+            if r.mode == 'live'
+            for a in r.actions
+            if a.kind in ('place', 'replace', 'cancel')
+        ],
+        'notifications': [{'title': n.title, 'severity': n.severity.value} for n in sent],
+        'fast_path_ms': None if fast.milliseconds is None else round(fast.milliseconds, 1),
+    }

@@ -37,6 +37,9 @@ class EventSink(Protocol):
     async def drain(self) -> None:
         """Wait until everything handed over is sent (or run)."""
 
+    async def close(self) -> None:
+        """Finish what was handed over, then release what the sink holds (its worker task)."""
+
 
 @dataclass
 class SinkStats:
@@ -72,6 +75,9 @@ class BusPublisher:
     async def drain(self) -> None:
         if self._inflight:
             await asyncio.gather(*self._inflight, return_exceptions=True)
+
+    async def close(self) -> None:
+        await self.drain()
 
     async def _send(self, events: list[StreamEvent], started: float) -> None:
         pending = events

@@ -115,7 +115,7 @@ class StreamerService:
             if keeper is not None:
                 keeper.cancel()
                 await asyncio.gather(keeper, return_exceptions=True)
-            await sink.drain()
+            await sink.close()
             jobs.close()
             if lease is not None:
                 with contextlib.suppress(Exception):
