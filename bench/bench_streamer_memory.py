@@ -3,14 +3,14 @@
     python bench/bench_streamer_memory.py                       # 500 symbols, 3600 quote rounds
     python bench/bench_streamer_memory.py --symbols 100 --rounds 600 --json
 
-A paper broker (the ``large`` scenario: 500 positions) runs in this process; ``tastyguard stream`` runs as its
-own process against it, as a person starts it, with its state in a ``moto_server`` process (``--store URL``,
-after ``store init``), so the streamer's process holds what the Fargate task holds and no in-process AWS. Each *round* moves every
-symbol's quote once (one admin call; the broker streams the changes over DXLink), so 3600 rounds are an hour
-of one quote per symbol per second, played as fast as the two processes can take it. The streamer's resident
-set size (``VmRSS`` of its process) is sampled every ``--every`` rounds; the report gives the first sample
-after start-up, the last, the peak, and the growth per simulated hour fitted over the second half (a leak
-shows as a steady slope; a flat line is what the bounded structures promise).
+A paper broker (the ``large`` scenario: 500 positions) runs in this process; ``tastyguard stream`` runs as its own
+process against it, as a person starts it, with its state in a ``moto_server`` process (``--store URL``, after
+``store init``), so the streamer's process holds what the Fargate task holds and no in-process AWS. Each *round*
+moves every symbol's quote once (one admin call; the broker streams the changes over DXLink), so 3600 rounds are an
+hour of one quote per symbol per second, played as fast as the two processes can take it. The streamer's resident
+set size (``VmRSS`` of its process) is sampled every ``--every`` rounds; the report gives the first sample after
+start-up, the last, the peak, and the growth per simulated hour fitted over the second half (a leak shows as a
+steady slope; a flat line is what the bounded structures promise).
 """
 
 from __future__ import annotations
