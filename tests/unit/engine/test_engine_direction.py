@@ -98,14 +98,29 @@ def test_a_future_gets_a_stop_on_the_contract_tick() -> None:
     assert place.spec.stop_trigger == D('4895.00') and place.action is OrderAction.SELL_TO_CLOSE
 
 
-def test_a_futures_option_is_never_given_a_broker_stop_only_an_alert() -> None:
+def test_a_futures_option_is_never_given_a_broker_stop_but_a_software_stop() -> None:
     symbol = './ESZ5 E1AZ5 251205P6000'
     holding = Holding(ACCOUNT, symbol, InstrumentType.FUTURE_OPTION, '/ESZ5', D(1), D(20), D(50), NOW, None, '/ES')
     result = run([holding], quotes=[quote(symbol, '19', '21')])
     assert places(result) == []
-    (alert,) = alerts(result, AlertKind.FUTURES_OPTION)
-    assert 'protect it in the streamer or by hand' in alert.reason
-    assert coverage(result, symbol).status is CoverageStatus.ALERT_ONLY
+    (alert,) = alerts(result, AlertKind.SOFTWARE_STOP)
+    # 50% below the 20.00 premium; the streamer watches the bid and alerts by default
+    assert 'software stop at 10' in alert.reason and 'watches the bid' in alert.reason
+    assert 'one critical alert' in alert.reason
+    assert coverage(result, symbol).status is CoverageStatus.SOFTWARE_STOP
+
+
+def test_a_short_futures_option_software_stop_is_a_multiple_of_its_premium_and_can_close_with_a_limit() -> None:
+    symbol = './ESZ5 E1AZ5 251205P6000'
+    holding = Holding(ACCOUNT, symbol, InstrumentType.FUTURE_OPTION, '/ESZ5', D(-2), D(20), D(50), NOW, None, '/ES')
+    result = run(
+        [holding],
+        quotes=[quote(symbol, '19', '21')],
+        policy={'instrument_types': {'future_option': {'on_software_trigger': 'close_limit'}}},
+    )
+    (alert,) = alerts(result, AlertKind.SOFTWARE_STOP)
+    assert 'software stop at 40' in alert.reason and 'watches the ask' in alert.reason
+    assert 'limit order 2% through the market' in alert.reason
 
 
 def test_an_unknown_instrument_type_is_reported_as_unprotectable() -> None:

@@ -88,7 +88,7 @@ def test_a_general_expiry_day_kind_stop_never_turns_on_futures_option_orders() -
     )
     result = run([fop], quotes=[quote(fop.symbol, '40', '41')], cfg=cfg)
 
-    assert not places(result) and alerts(result, AlertKind.FUTURES_OPTION)
+    assert not places(result) and alerts(result, AlertKind.SOFTWARE_STOP)
 
 
 def test_an_expiry_day_kind_the_broker_forbids_is_a_config_error() -> None:

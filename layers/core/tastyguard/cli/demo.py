@@ -193,6 +193,13 @@ def _final(ctx: JobContext) -> list[AccountRunResult]:
     return run(ctx, JobInvocation(job=JobName.ENSURE_STOPS, force=True))
 
 
+_NOT_PROTECTED = frozenset(
+    {'breached', 'unprotectable', 'no_quote', 'software_stop', 'futures_option', 'spread', 'alert_only',
+     'blocked_by_human_orders', 'human_cancelled', 'stop_triggering', 'expiring'}
+)  # fmt: skip
+"""Alerts that say why a position has no full broker stop."""
+
+
 def demo_summary(
     state: dict[str, Any], final: list[AccountRunResult], sent: list[Any], fast: FastPathOutcome
 ) -> dict[str, Any]:
@@ -207,15 +214,15 @@ def demo_summary(
         for p in entry['positions']
     ]
     placeable = [a for r in final for a in r.actions if a.kind in ('place', 'replace')]
-    explained = {(r.account, a.symbol) for r in final for a in r.actions if a.kind == 'alert'}
-    protected = sum(r.protected or 0 for r in final)
     unprotected = [
         {'account': r.account, 'symbol': a.symbol, 'why': a.reason}
         for r in final
         for a in r.actions
-        if a.kind == 'alert' and a.severity in ('warning', 'critical')
+        if a.kind == 'alert' and a.alert in _NOT_PROTECTED
     ]
+    protected = sum(r.protected or 0 for r in final)
     missing = sum(r.unprotected or 0 for r in final)
+    explained = {(u['account'], u['symbol']) for u in unprotected}
     return {
         'ok': bool(final)
         and all(r.status == 'ok' for r in final)

@@ -38,6 +38,7 @@ COVERAGE_WORDS = {
     CoverageStatus.UNPROTECTED: 'unprotected',
     CoverageStatus.HANDS_OFF: 'hands-off',
     CoverageStatus.ALERT_ONLY: 'alert only',
+    CoverageStatus.SOFTWARE_STOP: 'software stop (the streamer watches it)',
 }
 JOBS = ('sync_positions', 'ensure_stops', 'reconcile_orders', 'digest')
 
@@ -167,7 +168,7 @@ def _coverage_now(cover: PositionCoverage | None) -> str:
     """How the position is covered at the broker right now (the plan's status is what it will be after)."""
     if cover is None:
         return 'not planned'
-    if cover.status in (CoverageStatus.HANDS_OFF, CoverageStatus.ALERT_ONLY):
+    if cover.status in (CoverageStatus.HANDS_OFF, CoverageStatus.ALERT_ONLY, CoverageStatus.SOFTWARE_STOP):
         return COVERAGE_WORDS[cover.status]
     if cover.unprotected_now == 0:
         return COVERAGE_WORDS[CoverageStatus.PROTECTED]

@@ -28,6 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from tastyguard.config.distance import Distance, DistanceUnit
+from tastyguard.config.levels import PriceLevel
 from tastyguard.config.models import AccountConfig, TastyguardConfig
 from tastyguard.config.policy import (
     EXT_SCOPES,
@@ -35,8 +36,10 @@ from tastyguard.config.policy import (
     OnHumanCancel,
     PolicyOverride,
     PolicyScope,
+    SoftwareTrigger,
     StopKind,
     StopTimeInForce,
+    TrailPrice,
     WhenBreached,
 )
 
@@ -60,12 +63,18 @@ BUILTIN_DEFAULTS: Mapping[str, object] = {
     'on_human_cancel': OnHumanCancel.RESPECT,
     'expiry_day_kind': None,
     'expiry_cutoff_minutes': 30,
+    'trail_price': TrailPrice.BID_ASK,
+    'trail_max_moves': 4,
+    'trail_quote_max_age_seconds': 10,
+    'on_software_trigger': SoftwareTrigger.ALERT,
+    'software_collar': _pct(2),
+    'price_alerts': (),
 }
 """What applies where the configuration says nothing."""
 
 BUILTIN_SCOPE_DEFAULTS: Mapping[PolicyScope, Mapping[str, object]] = {
     PolicyScope.EQUITY_OPTION: {'distance': _pct(50)},
-    PolicyScope.FUTURE_OPTION: {'kind': StopKind.ALERT_ONLY},
+    PolicyScope.FUTURE_OPTION: {'kind': StopKind.ALERT_ONLY, 'distance': _pct(50)},  # on premium, like options
     PolicyScope.CRYPTO: {'kind': StopKind.ALERT_ONLY},
     PolicyScope.SPREAD: {'kind': StopKind.ALERT_ONLY, 'distance': _pct(50)},
 }
@@ -93,12 +102,26 @@ class EffectivePolicy:
     on_human_cancel: OnHumanCancel
     expiry_day_kind: StopKind | None
     expiry_cutoff_minutes: int
+    trail_price: TrailPrice = TrailPrice.BID_ASK
+    trail_max_moves: int = 4
+    trail_quote_max_age_seconds: int = 10
+    on_software_trigger: SoftwareTrigger = SoftwareTrigger.ALERT
+    software_collar: Distance = field(default_factory=lambda: _pct(2))
+    price_alerts: tuple[PriceLevel, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     notes: tuple[str, ...] = ()
 
     def describe(self) -> dict[str, str]:
         """Field name → value as a config file would write it (``-`` for unset guards)."""
-        return {name: '-' if (value := getattr(self, name)) is None else str(value) for name in BUILTIN_DEFAULTS}
+        return {name: _written(getattr(self, name)) for name in BUILTIN_DEFAULTS}
+
+
+def _written(value: object) -> str:
+    if value is None or value == ():
+        return '-'
+    if isinstance(value, tuple):
+        return ', '.join(str(item) for item in value)
+    return str(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ import enum
 import functools
 import re
 from datetime import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
@@ -23,7 +23,7 @@ from tastyguard.config.grants import (
     check_grants,
     resolve_grants,
 )
-from tastyguard.config.policy import PolicySet, Symbol
+from tastyguard.config.policy import PolicyOverride, PolicySet, Symbol
 
 
 class Mode(enum.StrEnum):
@@ -262,6 +262,18 @@ class TastyguardConfig(BaseModel):
             return self
         return self.model_copy(update={'accounts': (*self.accounts, AccountConfig(account_number=number))})
 
+    @model_validator(mode='after')
+    def _trailing_below_the_breaker(self) -> Self:
+        """Trailing moves must never trip the per-position breaker (it needs a manual reset)."""
+        limit = self.safety.max_writes_per_symbol
+        for where, value in _trail_limits(self):
+            if value >= limit:
+                raise ValueError(
+                    f'{where}.trail_max_moves is {value}, but safety.max_writes_per_symbol is {limit}: a trailing '
+                    f'stop would trip the circuit breaker; use at most {limit - 1} (or raise max_writes_per_symbol)'
+                )
+        return self
+
     def account(self, account_number: str) -> AccountConfig:
         """The configuration of one account; :class:`UnknownAccountError` if it is not configured."""
         number = account_number.strip().upper()
@@ -285,3 +297,15 @@ class UnknownAccountError(KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+def _trail_limits(config: TastyguardConfig) -> list[tuple[str, int]]:
+    """Every ``trail_max_moves`` the file sets, with where (the built-in default is below every breaker)."""
+    found: list[tuple[str, int]] = []
+    sets = [('policy', config.policy)] + [(f'accounts[{i}].policy', a.policy) for i, a in enumerate(config.accounts)]
+    for where, policy in sets:
+        layers: list[tuple[str, PolicyOverride]] = [(where, policy)]
+        layers += [(f'{where}.instrument_types.{k}', v) for k, v in policy.instrument_types.items()]
+        layers += [(f'{where}.symbols.{k}', v) for k, v in policy.symbols.items()]
+        found += [(name, layer.trail_max_moves) for name, layer in layers if layer.trail_max_moves is not None]
+    return found

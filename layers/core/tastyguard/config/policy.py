@@ -13,6 +13,7 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from tastyguard.config.distance import Distance, DistanceField, DistanceUnit
+from tastyguard.config.levels import PriceLevelField
 
 
 class StopKind(enum.StrEnum):
@@ -52,6 +53,21 @@ class OnHumanCancel(enum.StrEnum):
 
     RESPECT = 'respect'
     REPLACE = 'replace'
+
+
+class TrailPrice(enum.StrEnum):
+    """The price that moves a trailing stop's high-water mark."""
+
+    BID_ASK = 'bid_ask'  # the bid for a long, the ask for a short: the price the position could be closed at
+    MARK = 'mark'  # the mid of bid and ask
+    LAST = 'last'  # the last trade
+
+
+class SoftwareTrigger(enum.StrEnum):
+    """What the streamer does when a software stop (a level the broker cannot hold a stop for) is crossed."""
+
+    ALERT = 'alert'  # one critical alert: the person decides
+    CLOSE_LIMIT = 'close_limit'  # a closing limit order at software_collar through the market, placed once
 
 
 class PolicyScope(enum.StrEnum):
@@ -114,8 +130,26 @@ class PolicyOverride(BaseModel):
         le=MAX_EXPIRY_CUTOFF_MINUTES,
         description='no new or larger option stop within this many minutes of its expiry (existing stops stay)',
     )
+    trail_price: TrailPrice | None = Field(
+        None, description='high_water: bid_ask (the bid for a long, the ask for a short), mark (the mid) or last'
+    )
+    trail_max_moves: int | None = Field(
+        None, ge=1, le=100, description='high_water: at most this many stop moves per position per safety window'
+    )
+    trail_quote_max_age_seconds: int | None = Field(
+        None, ge=1, le=3600, description='high_water: a quote older than this never moves the mark'
+    )
+    on_software_trigger: SoftwareTrigger | None = Field(
+        None, description='futures options and alert-only spreads, when the level is crossed: alert or close_limit'
+    )
+    software_collar: DistanceField | None = Field(
+        None, description="close_limit: the closing limit's distance through the current price ('2%' or 0.50)"
+    )
+    price_alerts: tuple[PriceLevelField, ...] | None = Field(
+        None, description="alert levels: 'below 150', 'above 212.50', '-5%' or '+10%' from the average open price"
+    )
 
-    @field_validator('distance', 'min_distance', 'max_distance', 'clamp_distance')
+    @field_validator('distance', 'min_distance', 'max_distance', 'clamp_distance', 'software_collar')
     @classmethod
     def _positive_distance(cls, value: Distance | None) -> Distance | None:
         if value is None:

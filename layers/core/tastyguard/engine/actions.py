@@ -25,6 +25,7 @@ class AlertKind(enum.StrEnum):
     HUMAN_CANCELLED = 'human_cancelled'
     PENDING_ABSENCE = 'pending_absence'
     STOP_TRIGGERING = 'stop_triggering'
+    SOFTWARE_STOP = 'software_stop'
     FRACTIONAL = 'fractional'
     EXPIRING = 'expiring'
 
@@ -44,6 +45,7 @@ class CoverageStatus(enum.StrEnum):
     UNPROTECTED = 'unprotected'
     HANDS_OFF = 'hands_off'
     ALERT_ONLY = 'alert_only'
+    SOFTWARE_STOP = 'software_stop'  # the broker holds no stop; the streamer watches the level
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,8 @@ class ReplaceStop:
     spec: StopSpec
     reason: str
     in_place: bool = True
+    trail_limit: int | None = None
+    """Set on a trailing move (only the trigger tightens): the policy's ``trail_max_moves`` per window."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from tastyguard.config.effective import EffectivePolicy
 from tastyguard.config.models import Severity
-from tastyguard.config.policy import OnHumanCancel, StopKind
+from tastyguard.config.policy import OnHumanCancel, SoftwareTrigger, StopKind
 from tastyguard.engine.actions import (
     Action,
     Alert,
@@ -31,9 +31,17 @@ from tastyguard.engine.context import Context
 from tastyguard.engine.coverage import Book, Entry, Tally, sort_orders, stop_coverage, tally
 from tastyguard.engine.expiry import minutes_left
 from tastyguard.engine.settle import Want, settle
-from tastyguard.engine.trigger import Market, NoStop, StopPrice, compute_stop, mark_price, market_reference
+from tastyguard.engine.trigger import (
+    Market,
+    NoStop,
+    StopPrice,
+    compute_stop,
+    mark_price,
+    market_reference,
+    stop_level,
+)
 from tastyguard.engine.types import Holding, InstrumentType
-from tastyguard.engine.wording import money, order_text, position, qty, stop_text
+from tastyguard.engine.wording import approx, money, order_text, position, qty, stop_text
 
 _ZERO = Decimal(0)
 
@@ -44,6 +52,7 @@ class Blocker:
 
     alert: Alert | None
     alert_only: bool
+    software: bool = False  # a level the streamer watches (the broker holds no stop for it)
 
 
 def _report(holding: Holding, entry: Entry, closing: bool, waiting: bool = False) -> Report:
@@ -60,6 +69,44 @@ def _report(holding: Holding, entry: Entry, closing: bool, waiting: bool = False
     return Report(order.id, holding.symbol, text)
 
 
+def software_stop(ctx: Context, holding: Holding, policy: EffectivePolicy) -> Blocker:
+    """A position the broker holds no stop for (a futures option): the level the streamer watches instead."""
+    long, label = holding.is_long, position(holding)
+    mark = mark_price(ctx.inputs.quotes.get(holding.symbol))
+    level = software_level(ctx, holding, policy, mark)
+    if isinstance(level, NoStop):
+        text = (
+            f'{label}: tastytrade takes no stop orders on futures options, and {level.explanation}; protect it by hand'
+        )
+        return Blocker(ctx.alert(AlertKind.FUTURES_OPTION, Severity.WARNING, holding.symbol, text), alert_only=True)
+    price, how = level
+    side = 'bid' if long else 'ask'
+    if policy.on_software_trigger is SoftwareTrigger.CLOSE_LIMIT:
+        collar = policy.software_collar
+        then = f'closes it with a limit order {collar} through the market (on_software_trigger: close_limit)'
+    else:
+        then = 'sends one critical alert (on_software_trigger: alert)'
+    text = (
+        f'{label}: software stop at {approx(price)} ({how}): tastytrade takes no stop orders on futures options, so '
+        f'the streamer watches the {side} and, when it reaches the level, {then}'
+    )
+    return Blocker(ctx.alert(AlertKind.SOFTWARE_STOP, Severity.INFO, holding.symbol, text), True, software=True)
+
+
+def software_level(
+    ctx: Context, holding: Holding, policy: EffectivePolicy, mark: Decimal | None
+) -> tuple[Decimal, str] | NoStop:
+    """The level of a software stop: the policy's stop level, unrounded (no order carries it)."""
+    return stop_level(
+        policy,
+        long=holding.is_long,
+        option=True,
+        entry=holding.average_open_price,
+        mark=mark,
+        high_water=ctx.inputs.high_water.get(holding.symbol),
+    )
+
+
 def blocker(ctx: Context, holding: Holding, policy: EffectivePolicy, in_structure: bool) -> Blocker | None:
     """Why tastyguard does not protect this position itself (None when it does)."""
     symbol = holding.symbol
@@ -68,8 +115,7 @@ def blocker(ctx: Context, holding: Holding, policy: EffectivePolicy, in_structur
         return Blocker(ctx.alert(kind, severity, symbol, f'{position(holding)}: {text}'), only)
 
     if holding.instrument_type is InstrumentType.FUTURE_OPTION:
-        text = 'tastytrade takes no stop orders on futures options; protect it in the streamer or by hand'
-        return block(AlertKind.FUTURES_OPTION, text, only=True)
+        return software_stop(ctx, holding, policy)
     if holding.instrument_type is InstrumentType.OTHER:
         return block(AlertKind.UNPROTECTABLE, 'tastyguard cannot protect this instrument type; protect it by hand')
     if in_structure:
@@ -164,7 +210,10 @@ def plan_position(
     spent = _triggered_alerts(ctx, holding, book, own.actions, market)
     alerts = _alerts(ctx, holding, book, block, stop, counts, after)
     actions += [a for a in alerts if not (spent and a.kind is AlertKind.BREACHED)] + spent
-    return actions, coverage(after, CoverageStatus.ALERT_ONLY if block is not None and block.alert_only else None)
+    status = None
+    if block is not None and block.alert_only:
+        status = CoverageStatus.SOFTWARE_STOP if block.software else CoverageStatus.ALERT_ONLY
+    return actions, coverage(after, status)
 
 
 def _triggered_alerts(

@@ -199,7 +199,16 @@ def settle(
         spec = spec_for(ctx, holding, want.target, shape, f'replace:{order.id}')
         reason = _replace_reason(holding, order, leg.remaining_quantity, shape, want.target)
         in_place = leg.quantity == leg.remaining_quantity == want.target
-        actions.append(ReplaceStop(order.id, holding.symbol, spec, reason, in_place))
+        trailing = (
+            want.policy.basis is Basis.HIGH_WATER
+            and order.id not in triggered
+            and leg.remaining_quantity == want.target
+            and shape.order_type is order.order_type
+            and shape.time_in_force is order.time_in_force
+            and shape.trigger != order.stop_trigger
+        )
+        limit = want.policy.trail_max_moves if trailing else None
+        actions.append(ReplaceStop(order.id, holding.symbol, spec, reason, in_place, limit))
     still_through = order.id in triggered and shape.trigger == order.stop_trigger
     return Settled(actions, protects=not still_through)
 

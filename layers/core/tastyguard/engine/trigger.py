@@ -15,7 +15,7 @@ from decimal import Decimal
 from tastyguard.config.distance import Distance
 from tastyguard.config.effective import EffectivePolicy
 from tastyguard.config.models import Severity
-from tastyguard.config.policy import Basis, StopKind, WhenBreached
+from tastyguard.config.policy import Basis, StopKind, TrailPrice, WhenBreached
 from tastyguard.engine.actions import AlertKind
 from tastyguard.engine.types import QuoteView
 from tastyguard.engine.wording import approx, money
@@ -111,6 +111,25 @@ def mark_price(quote: QuoteView | None) -> Decimal | None:
     return _positive(quote.last)
 
 
+def trail_reference(quote: QuoteView | None, long: bool, how: TrailPrice) -> Decimal | None:
+    """The price that moves a trailing mark, or None when this quote must not move it.
+
+    Only a sane quote counts: no missing or zero side that ``how`` needs, never a crossed book (bid above
+    ask). ``bid_ask`` is the bid for a long and the ask for a short (the price the position could be closed
+    at), ``mark`` the mid, ``last`` the last trade (with a sane book when there is one).
+    """
+    if quote is None:
+        return None
+    bid, ask = _positive(quote.bid), _positive(quote.ask)
+    if bid is not None and ask is not None and bid > ask:
+        return None  # crossed: one side is wrong, and a mark must never move on a wrong price
+    if how is TrailPrice.BID_ASK:
+        return bid if long else ask
+    if how is TrailPrice.MARK:
+        return (bid + ask) / _TWO if bid is not None and ask is not None else None
+    return _positive(quote.last)
+
+
 def tighter(candidate: Decimal, than: Decimal, long: bool) -> bool:
     """True when ``candidate`` is closer to the market than ``than`` (higher for a long's sell stop)."""
     return candidate > than if long else candidate < than
@@ -155,6 +174,30 @@ def _distance_text(distance: Distance, long: bool) -> str:
     return f'{distance} {"below" if long else "above"}'
 
 
+def stop_level(
+    policy: EffectivePolicy,
+    *,
+    long: bool,
+    option: bool,
+    entry: Decimal,
+    mark: Decimal | None,
+    high_water: Decimal | None = None,
+) -> tuple[Decimal, str] | NoStop:
+    """The unrounded stop level and how it was derived, before any check against the market.
+
+    What a software stop watches (a level the broker cannot hold a stop for) and what :func:`compute_stop` starts
+    from: the distance below a long's (above a short's) basis, a short option at a multiple of its premium.
+    """
+    basis, basis_name = _basis(policy, long, entry, mark, high_water)
+    if basis is None:
+        return NoStop(AlertKind.UNPROTECTABLE, Severity.WARNING, f'no {basis_name} price to measure the stop from')
+    if option and not long:
+        how = f'{money(policy.credit_multiple.normalize())}x the {basis_name} premium {approx(basis)}'
+        return basis * policy.credit_multiple, how
+    raw = basis - policy.distance.of(basis) if long else basis + policy.distance.of(basis)
+    return raw, f'{_distance_text(policy.distance, long)} {basis_name} {approx(basis)}'
+
+
 def compute_stop(
     policy: EffectivePolicy,
     *,
@@ -171,15 +214,10 @@ def compute_stop(
         return NoStop(
             AlertKind.NO_QUOTE, Severity.WARNING, 'no quote, so the stop cannot be checked against the market'
         )
-    basis, basis_name = _basis(policy, long, entry, mark_price(quote), high_water)
-    if basis is None:
-        return NoStop(AlertKind.UNPROTECTABLE, Severity.WARNING, f'no {basis_name} price to measure the stop from')
-    if option and not long:
-        raw = basis * policy.credit_multiple
-        how = f'{money(policy.credit_multiple.normalize())}x the {basis_name} premium {approx(basis)}'
-    else:
-        raw = basis - policy.distance.of(basis) if long else basis + policy.distance.of(basis)
-        how = f'{_distance_text(policy.distance, long)} {basis_name} {approx(basis)}'
+    level = stop_level(policy, long=long, option=option, entry=entry, mark=mark_price(quote), high_water=high_water)
+    if isinstance(level, NoStop):
+        return level
+    raw, how = level
     breached = raw >= market.price if long else raw <= market.price
     if breached:
         through = f'the stop {approx(raw)} ({how}) is already through the {_market_text(market)}'

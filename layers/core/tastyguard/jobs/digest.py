@@ -28,6 +28,7 @@ _COVERAGE_WORDS = {
     CoverageStatus.UNPROTECTED: 'unprotected',
     CoverageStatus.HANDS_OFF: 'hands-off',
     CoverageStatus.ALERT_ONLY: 'alert only',
+    CoverageStatus.SOFTWARE_STOP: 'software stop (the streamer watches it)',
 }
 
 

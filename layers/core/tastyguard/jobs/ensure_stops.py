@@ -21,7 +21,8 @@ from tastyguard.config.policy import Basis
 from tastyguard.engine.actions import Alert, Plan
 from tastyguard.engine.context import Context
 from tastyguard.engine.corporate import plan_with_splits
-from tastyguard.engine.types import PlanInputs, QuoteView
+from tastyguard.engine.trigger import trail_reference
+from tastyguard.engine.types import PlanInputs
 from tastyguard.jobs import mapping, overnight, ownership, tracking
 from tastyguard.jobs.changes import classify
 from tastyguard.jobs.context import JobContext
@@ -42,22 +43,12 @@ from tastyguard.store.snapshots import PositionSnapshot
 ALERT_KINDS = frozenset(
     {
         'breached', 'unprotectable', 'no_quote', 'blocked_by_human_orders', 'blocked_by_pending_orders',
-        'human_over_coverage', 'futures_option', 'spread', 'alert_only', 'human_cancelled', 'pending_absence',
+        'human_over_coverage', 'futures_option', 'software_stop', 'spread', 'alert_only', 'human_cancelled',
+        'pending_absence',
         'stop_triggering', 'fractional', 'expiring', 'order_failed', 'writes_blocked', 'shadow',
     }
 )  # fmt: skip
 """The alert kinds ensure_stops is authoritative for (an open one that is gone is resolved)."""
-
-
-def _price(quote: QuoteView | None) -> Decimal | None:
-    """The price a trailing mark follows: mark, else last, else the mid."""
-    if quote is None:
-        return None
-    if quote.mark or quote.last:
-        return quote.mark or quote.last
-    if quote.bid and quote.ask:
-        return (quote.bid + quote.ask) / 2
-    return None
 
 
 def _high_water(ctx: JobContext, account: str, inputs: PlanInputs) -> dict[str, Decimal]:
@@ -70,7 +61,8 @@ def _high_water(ctx: JobContext, account: str, inputs: PlanInputs) -> dict[str, 
     marks: dict[str, Decimal] = {}
     store = ctx.stores.high_water
     for holding in inputs.holdings:
-        if planning.policy(holding).basis is not Basis.HIGH_WATER:
+        policy = planning.policy(holding)
+        if policy.basis is not Basis.HIGH_WATER:
             continue
         long, opened = holding.is_long, holding.opened_at
         stored = store.get(account, holding.symbol)
@@ -78,7 +70,7 @@ def _high_water(ctx: JobContext, account: str, inputs: PlanInputs) -> dict[str, 
             long=long, open_price=holding.average_open_price, opened_at=opened
         ):
             stored = None
-        price = _price(inputs.quotes.get(holding.symbol))
+        price = trail_reference(inputs.quotes.get(holding.symbol), long, policy.trail_price)
         if price is None:
             if stored is not None:
                 marks[holding.symbol] = stored.price

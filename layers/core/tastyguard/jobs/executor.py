@@ -177,6 +177,10 @@ class Executor:
             outcome = self._earlier_attempt(intent, row)
             if outcome is not None:
                 return outcome
+        held_back = self._trail_limit_reached(action)
+        if held_back is not None:
+            intents.update(intent, IntentState.SKIPPED, error=held_back)
+            return _done(row, 'deferred', detail=held_back)
         blocked = self.gate.admit(action.symbol)
         if blocked is not None:
             intents.update(intent, IntentState.SKIPPED, error=blocked)
@@ -200,6 +204,21 @@ class Executor:
         intents.update(intent, IntentState.SENT, order_id=placed.id)
         self.touched.append(placed)
         return _done(row, 'replaced' if replacing else 'placed', order_id=str(placed.id))
+
+    def _trail_limit_reached(self, action: PlaceStop | ReplaceStop) -> str | None:
+        """A trailing move beyond ``trail_max_moves`` in the breaker's window waits for the next window (so a fast
+        market never trips the per-position breaker, which would need a person to reset it)."""
+        if not isinstance(action, ReplaceStop) or action.trail_limit is None:
+            return None
+        breaker = self._ctx.stores.breaker
+        moves = breaker.writes_on(self._account, action.symbol)
+        if moves < action.trail_limit:
+            return None
+        minutes = breaker.window_seconds // 60
+        return (
+            f'the trailing stop already moved {moves} times within {minutes} minutes (trail_max_moves '
+            f'{action.trail_limit}); it moves again in the next window'
+        )
 
     def _earlier_attempt(self, intent: Intent, row: ActionResult) -> ActionResult | None:
         """A retry of the same run met its own intent: never send twice. None means "send now"."""

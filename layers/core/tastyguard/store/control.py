@@ -107,6 +107,14 @@ class CircuitBreaker:
         )
         return int(response['Attributes']['writes'])
 
+    def writes_on(self, account: str, symbol: str) -> int:
+        """Order writes counted for ``symbol`` in the current window (nothing is counted by asking)."""
+        window = int(self._state.clock().timestamp()) // self.window_seconds * self.window_seconds
+        item = self._state.table.get_item(
+            Key={'pk': account_pk(account), 'sk': writes_sk(window) + f'#{symbol}'}, ConsistentRead=True
+        ).get('Item')
+        return int(str(item['writes'])) if item else 0
+
     def record_write(self, account: str, symbol: str | None = None) -> int:
         """Count one order write; trips the breaker (and raises) when a window's limit is exceeded."""
         now = self._state.clock()
