@@ -116,3 +116,48 @@ def test_the_persons_pre_split_stop_is_reported_and_left_alone(harness: Harness)
     review = [line for line in _messages(harness) if f'#{human["id"]}' in line and 'looks wrong' in line]
     assert len(review) == 1
     assert 'would trigger at once' in review[0] and 'looks unadjusted (4:1 makes 118.00 about 29.50)' in review[0]
+
+
+def test_a_reverse_split_that_leaves_less_than_a_share_cancels_our_stop_at_once(harness: Harness) -> None:
+    """1 share, 4:1 (the broker adjusts our stop to 4 shares), then 1:10 before tastyguard ran: the position
+    becomes cash in lieu, and a broker that keeps working orders keeps the adjusted Sell to Close 4, which no
+    longer looks like what we sent and would open a short when it triggers. The vanished stock position is
+    explained by the splits, so the stop is still known as ours and cancelled."""
+    admin = harness.broker.admin
+    admin.add_position(ACCOUNT, 'AAPL', 1, '15.24', bid='23.82', ask='23.83', last='23.82')
+    _run(harness, JobName.SYNC_POSITIONS)
+    _run(harness)
+    assert len(_ours(harness)) == 1
+    admin.set_market_open(False)
+    admin.split('AAPL', '4:1', orders='adjust')
+    result = admin.split('AAPL', '1:10', orders='keep')
+    assert result['positions'][0]['new-quantity'] == '0'
+
+    _run(harness, JobName.SYNC_POSITIONS)
+    _run(harness)
+
+    assert _ours(harness) == []
+
+
+def test_the_breaker_refuses_a_replacement_before_its_cancel_never_between_cancel_and_place(harness: Harness) -> None:
+    """Splits in quick succession: each re-derived stop is a cancel and a place. When the per-position write
+    budget has room for only one of the two, neither is sent and the broker's adjusted stop stays (before, the
+    cancel went through, the place tripped the breaker, and the position was left naked)."""
+    admin = harness.broker.admin
+    admin.add_position(ACCOUNT, 'AAPL', 1, '20.00', bid='20.00', ask='20.01', last='20.00')
+    _run(harness)  # write 1
+    for _ in range(2):  # writes 2-5
+        admin.set_market_open(False)
+        admin.split('AAPL', '2:1', orders='adjust')
+        _run(harness)
+    admin.set_market_open(False)
+    admin.split('AAPL', '2:1', orders='adjust')
+    extra = harness.ctx.config.safety.max_writes_per_symbol - 6
+    for _ in range(extra):  # leave room for exactly one more write on AAPL
+        harness.ctx.stores.breaker.record_write(ACCOUNT, 'AAPL')
+
+    _run(harness)
+
+    (stop,) = _ours(harness)
+    assert (stop['stop-trigger'], stop['legs'][0]['quantity']) == ('2.25', 8)  # the broker's FINRA-adjusted stop
+    assert harness.ctx.stores.breaker.tripped(ACCOUNT) is not None

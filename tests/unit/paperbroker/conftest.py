@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from paperbroker.broker import Broker
+from paperbroker.clock import session_close_after
 from paperbroker.model import Order, User
 from paperbroker.scenarios import DEMO_ACCOUNT
 from paperbroker.seeding import add_position, set_quote
@@ -15,11 +17,22 @@ from paperbroker.seeding import add_position, set_quote
 ACCOUNT = DEMO_ACCOUNT
 
 
+def _clear_of_the_close(broker: Broker) -> None:
+    """Tests run on wall-clock time, and a Day order placed in the last hour before 16:00 New York would expire
+    while the test advances the clock: start such a desk just after that close instead (time only moves forward)."""
+    now = broker.clock.now()
+    close = session_close_after(now)
+    if close - now < timedelta(hours=1):
+        broker.clock.advance((close - now).total_seconds() + 60)
+        broker.core.state.expirations_checked_at = broker.clock.now()
+
+
 class Desk:
     """An in-memory broker (scenario ``empty``) with the calls a test needs, recording streamed notifications."""
 
     def __init__(self) -> None:
         self.broker = Broker('empty')
+        _clear_of_the_close(self.broker)
         self.events: list[dict[str, Any]] = []
         self.accounts = {ACCOUNT}
         self.broker.core.hub.account_listeners.add(self)

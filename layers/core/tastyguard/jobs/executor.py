@@ -21,6 +21,7 @@ from tastyguard.broker import models as wire
 from tastyguard.broker.errors import AmbiguousOrderError, BrokerError, OrderRejectedError, ReauthorizationRequired
 from tastyguard.config.models import Mode
 from tastyguard.engine.actions import Action, Alert, CancelOrder, PlaceStop, Plan, ReplaceStop, Report, StopSpec
+from tastyguard.engine.types import OrderType
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.gate import WriteGate
 from tastyguard.jobs.orders import new_order
@@ -41,7 +42,7 @@ def describe(action: Action) -> ActionResult:
             kind='place' if isinstance(action, PlaceStop) else 'replace',
             symbol=action.symbol,
             quantity=spec.quantity,
-            stop_trigger=spec.stop_trigger,
+            stop_trigger=None if spec.order_type is OrderType.LIMIT else spec.stop_trigger,
             limit_price=spec.limit_price,
             order_type=spec.order_type.value,
             action=spec.legs[0].action.value,
@@ -91,12 +92,31 @@ class Executor:
         self.blocked = blocked
         self.gate = WriteGate(ctx, account, mode)
         self.touched: list[wire.Order] = []  # orders the broker returned for this run's writes (for the ledger)
+        self._planned: dict[str, int] = {}  # writes the current plan makes per symbol, not yet admitted
+        self._admitted: dict[str, int] = {}  # writes per symbol the breaker already counted and that are not sent
 
     def execute(self, plan: Plan, into: list[ActionResult]) -> list[ActionResult]:
         """Apply ``plan``, appending each action's outcome to ``into`` as it happens (so a crash keeps them)."""
+        self._planned = {}
+        for action in plan.actions:
+            if isinstance(action, CancelOrder | PlaceStop | ReplaceStop):
+                self._planned[action.symbol] = self._planned.get(action.symbol, 0) + 1
         for action in plan.actions:
             into.append(self._one(action))
         return into
+
+    def _admit(self, symbol: str) -> str | None:
+        """The breaker admits all of a symbol's writes in this plan at its first one: a cancel and the place that
+        follows it (a replacement the broker cannot do in one request) are counted together, so the breaker can
+        refuse them before the cancel, never trip between the two and leave the position naked."""
+        if self._admitted.get(symbol, 0) > 0:
+            self._admitted[symbol] -= 1
+            return None
+        writes = max(self._planned.pop(symbol, 1), 1)
+        blocked = self.gate.admit(symbol, writes)
+        if blocked is None:
+            self._admitted[symbol] = writes - 1
+        return blocked
 
     def _one(self, action: Action) -> ActionResult:
         row = describe(action)
@@ -181,7 +201,7 @@ class Executor:
         if held_back is not None:
             intents.update(intent, IntentState.SKIPPED, error=held_back)
             return _done(row, 'deferred', detail=held_back)
-        blocked = self.gate.admit(action.symbol)
+        blocked = self._admit(action.symbol)
         if blocked is not None:
             intents.update(intent, IntentState.SKIPPED, error=blocked)
             return _done(row, 'blocked', detail=blocked)
@@ -271,7 +291,7 @@ class Executor:
         intents = self._ctx.stores.intents
         key = f'cancel:{action.order_id}:{self._run_id}'
         intent, _ = intents.begin(self._intent(key, IntentOperation.CANCEL, action.symbol, {}, action.order_id))
-        blocked = self.gate.admit(action.symbol)
+        blocked = self._admit(action.symbol)
         if blocked is not None:
             intents.update(intent, IntentState.SKIPPED, error=blocked)
             return _done(row, 'blocked', detail=blocked)

@@ -67,16 +67,16 @@ class WriteGate:
         key = f'writes_blocked:{self._account}:{self.blocked_by}'
         return f'{key}:{self.trip_id}' if self.trip_id else key
 
-    def admit(self, symbol: str | None = None) -> str | None:
-        """Count one write (on ``symbol``); returns why it may not happen (None: go ahead)."""
+    def admit(self, symbol: str | None = None, writes: int = 1) -> str | None:
+        """Count ``writes`` writes (on ``symbol``) at once; returns why they may not happen (None: go ahead)."""
         if self.blocked_reason is not None:
             return self.blocked_reason
         try:
-            self._ctx.stores.breaker.record_write(self._account, symbol)
+            self._ctx.stores.breaker.record_write(self._account, symbol, writes)
         except WritesBlockedError as error:
             trip = self._ctx.stores.breaker.tripped(self._account)
             self.trip_id = (trip.tripped_at if trip is not None else self._ctx.clock()).isoformat()
             self._block(BlockCause.BREAKER, str(error))
             return self.blocked_reason
-        self.writes += 1
+        self.writes += writes
         return None

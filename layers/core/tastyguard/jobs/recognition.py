@@ -251,16 +251,21 @@ def splits_from_positions(
 def needs_explaining(before: Mapping[str, HeldPosition], now: Mapping[str, Holding]) -> bool:
     """True when the change between two reads could be an event (worth one transactions read).
 
-    An option position shrank or vanished, a stock or futures position appeared, or a stock position's
-    quantity and average open price moved in opposite directions, or its price moved alone (a split's
-    signatures).
+    An option position shrank or vanished, a stock or futures position appeared, a stock position vanished (a
+    reverse split can leave less than one share, paid as cash in lieu: a stop left on it would open a position),
+    or a stock position's quantity and average open price moved in opposite directions, or its price moved alone
+    (a split's signatures).
     """
     for symbol, old in before.items():
         new = now.get(symbol)
         size = abs(new.quantity) if new is not None else _ZERO
         if old.instrument_type in _OPTIONS and size < abs(old.quantity):
             return True
-        if new is None or old.instrument_type != 'Equity' or not old.average_open_price:
+        if old.instrument_type != 'Equity':
+            continue
+        if new is None:
+            return True
+        if not old.average_open_price:
             continue
         if new.average_open_price != old.average_open_price:
             if new.quantity == old.quantity:

@@ -98,11 +98,11 @@ class CircuitBreaker:
         """The trip record, or None when the breaker is closed."""
         return self._state.get_record(account_pk(account), CIRCUIT_SK, CircuitState)
 
-    def _count(self, account: str, window: int, suffix: str = '') -> int:
+    def _count(self, account: str, window: int, suffix: str = '', writes: int = 1) -> int:
         response: Any = self._state.table.update_item(
             Key={'pk': account_pk(account), 'sk': writes_sk(window) + suffix},
-            UpdateExpression='ADD writes :one SET expires_at = :exp',
-            ExpressionAttributeValues={':one': 1, ':exp': window + 2 * self.window_seconds + 86400},
+            UpdateExpression='ADD writes :n SET expires_at = :exp',
+            ExpressionAttributeValues={':n': writes, ':exp': window + 2 * self.window_seconds + 86400},
             ReturnValues='UPDATED_NEW',
         )
         return int(response['Attributes']['writes'])
@@ -115,17 +115,19 @@ class CircuitBreaker:
         ).get('Item')
         return int(str(item['writes'])) if item else 0
 
-    def record_write(self, account: str, symbol: str | None = None) -> int:
-        """Count one order write; trips the breaker (and raises) when a window's limit is exceeded."""
+    def record_write(self, account: str, symbol: str | None = None, writes: int = 1) -> int:
+        """Count ``writes`` order writes (one, or the cancel and the place of one replacement, admitted together so
+        the breaker can never trip between them and leave the position naked); trips the breaker (and raises) when
+        a window's limit is exceeded."""
         now = self._state.clock()
         window = int(now.timestamp()) // self.window_seconds * self.window_seconds
-        count = self._count(account, window)
+        count = self._count(account, window, writes=writes)
         minutes = self.window_seconds // 60
         reason = None
         if count > self.max_writes:
             reason = f'{count} order writes within {minutes} minutes (limit {self.max_writes})'
         elif symbol and self.max_per_symbol is not None:
-            on_symbol = self._count(account, window, f'#{symbol}')
+            on_symbol = self._count(account, window, f'#{symbol}', writes)
             if on_symbol > self.max_per_symbol:
                 reason = f'{on_symbol} order writes for {symbol} within {minutes} minutes (limit {self.max_per_symbol})'
         if reason is not None:

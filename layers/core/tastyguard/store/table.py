@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
@@ -64,7 +66,9 @@ class StateTable:
         self, pk: str, sk: str, record: BaseModel, *, ttl: timedelta | None = None, **put_kwargs: Any
     ) -> None:
         """Store a pydantic record under (pk, sk); values are stored in their JSON form."""
-        item: dict[str, Any] = {**record.model_dump(mode='json', exclude_none=True), 'pk': pk, 'sk': sk}
+        # through JSON with floats as Decimal: DynamoDB takes no float, anywhere in a nested value
+        body = json.loads(record.model_dump_json(exclude_none=True), parse_float=Decimal)
+        item: dict[str, Any] = {**body, 'pk': pk, 'sk': sk}
         if ttl is not None:
             item['expires_at'] = self.expiry(ttl)
         self.table.put_item(Item=item, **put_kwargs)

@@ -1,0 +1,31 @@
+"""The streamer's health item is written to (and read back from) DynamoDB, floats and all."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tastyguard.store.keys import GLOBAL_PK
+from tastyguard.store.table import StateTable
+from tastyguard.streaming.health import (
+    STREAMER_HEALTH_SK,
+    Health,
+    HealthReport,
+    SocketHealth,
+    StreamerHealthRecord,
+)
+
+
+def test_the_item_with_fractional_silences_is_written_and_reads_back(state: StateTable) -> None:
+    seen = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
+    report = HealthReport(
+        {'account': SocketHealth(True, 1.234, 2, seen), 'dxlink': SocketHealth(True, 0.25, 0, seen)},
+        healthy=True,
+        symbols=12,
+    )
+    health = Health(check=lambda: report, wall=lambda: seen, owner='streamer:test', state=state)
+    health.beat(1.0)
+    record = state.get_record(GLOBAL_PK, STREAMER_HEALTH_SK, StreamerHealthRecord)
+    assert record is not None, 'the health item was not written'
+    assert record.healthy and record.symbols == 12
+    assert float(record.sockets['account']['silent_for']) == 1.2
+    assert record.sockets['account']['reconnects'] == 2
