@@ -346,7 +346,10 @@ def test_streamer_events_trigger_the_fast_path_with_account_and_symbol(full: Any
         'AWS::Events::Rule',
         {
             'EventBusName': {'Ref': Match.string_like_regexp('^EventsBus')},
-            'EventPattern': {'source': ['tastyguard.streamer'], 'detail-type': ['OrderFilled', 'PositionChanged']},
+            'EventPattern': {
+                'source': ['tastyguard.streamer'],
+                'detail-type': ['OrderFilled', 'PositionChanged', 'StopRatchet'],
+            },
             'Targets': [
                 {
                     'Arn': {'Fn::GetAtt': [ensure_stops, 'Arn']},

@@ -173,6 +173,11 @@ class StreamerSettings(BaseModel):
         True,
         description='after every reconnect, reconcile and protect each account (fills may have happened meanwhile)',
     )
+    follow_prices: bool = Field(
+        True,
+        description='act on live quotes: ratchet trailing stops, watch software stops, price alerts and stops '
+        'the market is through',
+    )
 
 
 class TastyguardConfig(BaseModel):

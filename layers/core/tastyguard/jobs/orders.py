@@ -37,6 +37,19 @@ def new_order(spec: StopSpec, ticks: Sequence[TickLike] | None) -> wire.NewOrder
     leg = spec.legs[0]
     instrument_type = wire.InstrumentType(leg.instrument_type.value)
     action = wire.OrderAction(leg.action.value)
+    if spec.order_type is OrderType.LIMIT:  # a software stop's closing limit (never a market order)
+        if spec.limit_price is None:
+            raise builders.InvalidOrderError('a closing Limit needs a limit price')
+        return builders.limit_order(
+            symbol=leg.symbol,
+            instrument_type=instrument_type,
+            action=action,
+            quantity=leg.quantity,
+            limit_price=spec.limit_price,
+            external_identifier=spec.external_identifier,
+            time_in_force=tif,
+            ticks=ticks,
+        )
     if spec.order_type is OrderType.STOP_LIMIT:
         if spec.limit_price is None:
             raise builders.InvalidOrderError('a Stop Limit needs a limit price')

@@ -51,6 +51,7 @@ class QuoteBook:
         self._dirty: set[str] = set()
         self._written_at: dict[str, datetime] = {}
         self._by_streamer: dict[str, str] = {}
+        self.exchange_ms: dict[str, int] = {}  # the exchange time of each symbol's latest quote, when sent
         self.stats = QuoteBookStats()
 
     def follow(self, symbols: dict[str, str]) -> None:
@@ -59,12 +60,14 @@ class QuoteBook:
         wanted = set(symbols.values())
         for gone in set(self.latest) - wanted:
             self.latest.pop(gone, None)
+            self.exchange_ms.pop(gone, None)
             self._written_at.pop(gone, None)
             self._dirty.discard(gone)
 
-    def on_events(self, events: Iterable[FeedEvent]) -> None:
-        """Take a DXLink batch (only quotes and trades matter here)."""
+    def on_events(self, events: Iterable[FeedEvent]) -> set[str]:
+        """Take a DXLink batch (only quotes and trades matter here); returns the position symbols that changed."""
         now = self._wall()
+        changed: set[str] = set()
         for event in events:
             symbol = self._by_streamer.get(event.symbol)
             if symbol is None:
@@ -74,12 +77,14 @@ class QuoteBook:
             if isinstance(event, Quote):
                 bid, ask = event.bid_price, event.ask_price
                 last = before.last if before else None
+                stamp = max(event.bid_time or 0, event.ask_time or 0)
             elif isinstance(event, Trade):
                 if event.price is None:
                     continue
                 bid = before.bid if before else None
                 ask = before.ask if before else None
                 last = event.price
+                stamp = event.time or 0
             else:
                 continue
             if bid is None and ask is None and last is None:
@@ -87,7 +92,13 @@ class QuoteBook:
             if before is not None and (before.bid, before.ask, before.last) == (bid, ask, last):
                 continue
             self.latest[symbol] = LatestQuote(symbol=symbol, bid=bid, ask=ask, last=last, quoted_at=now)
+            if stamp > 0:
+                self.exchange_ms[symbol] = stamp
+            else:
+                self.exchange_ms.pop(symbol, None)
             self._dirty.add(symbol)
+            changed.add(symbol)
+        return changed
 
     def due(self) -> list[LatestQuote]:
         """What the next write should carry: changed symbols and ones not written for ``refresh`` seconds."""

@@ -139,6 +139,7 @@ class StreamerService:
                     jobs=jobs,
                     lease=None,  # the service holds the one lease for every grant
                     catch_up=self.ctx.config.streamer.catch_up_on_reconnect,
+                    follow_prices=self.ctx.config.streamer.follow_prices,
                     account_config=self.account_config,
                     dxlink_config=self.dxlink_config,
                     on_ready=self._ready_for(grant.grant),

@@ -14,7 +14,9 @@ What it does, in order:
    account through the same job code, then a fresh positions read, so a fill that happened while the socket
    was down is protected anyway (the account streamer sends changes only, never a snapshot).
 6. A position change updates the DXLink subscriptions (streamer symbols of the open positions).
-7. On stop: no new events, the in-flight ones are finished, both sockets closed, the lease released.
+7. Every quote goes to the price follower (:mod:`~tastyguard.streaming.follow`): trailing stops ratchet (a
+   ``StopRatchet`` fast-path event), software stops, price alerts and stops through the market act.
+8. On stop: no new events, the in-flight ones are finished, both sockets closed, the lease released.
 
 All job code runs on one worker thread (the catch-ups and, locally, the fast path), so the synchronous job
 context is never shared between threads; the sockets stay on the event loop.
@@ -44,9 +46,10 @@ from tastyguard.streaming.account import AccessTokens, AccountStream, AccountStr
 from tastyguard.streaming.clock import Clock, SystemClock
 from tastyguard.streaming.dxlink import DXLinkFeed, from_broker
 from tastyguard.streaming.dxlink.config import FeedConfig
-from tastyguard.streaming.dxlink.events import FeedEvent
+from tastyguard.streaming.dxlink.events import EventType, FeedEvent
 from tastyguard.streaming.events import StreamEvent, event_id
 from tastyguard.streaming.fills import FillTracker
+from tastyguard.streaming.follow import FollowSettings, PriceFollower
 from tastyguard.streaming.health import Health, HealthReport, SocketHealth
 from tastyguard.streaming.publish import EventSink
 from tastyguard.streaming.quotes import QuoteBook
@@ -80,6 +83,8 @@ class StreamerParts:
     owner: str = field(default_factory=lambda: f'streamer:{uuid.uuid4().hex[:8]}')
     grant: str = 'default'  # the grant (login) whose accounts this streamer watches
     fence: Callable[[], int | None] | None = None  # the version of the lease held for this streamer (events carry it)
+    follow_prices: bool = True  # trailing ratchets, software stops, price alerts on live quotes
+    follow_settings: FollowSettings | None = None
 
 
 @dataclass
@@ -124,6 +129,16 @@ class Streamer:
         self._catch_up_again = False
         self._refresh_task: asyncio.Task[None] | None = None
         self.failure: BaseException | None = None
+        self.follower: PriceFollower | None = None
+        if parts.follow_prices:
+            self.follower = PriceFollower(
+                parts.ctx,
+                parts.accounts,
+                self._in_jobs,
+                self._publish,
+                self.feed.set_candles,
+                settings=parts.follow_settings,
+            )
 
     # --- the lifecycle -----------------------------------------------------------------------------------
     async def stop(self) -> None:
@@ -147,6 +162,8 @@ class Streamer:
                 tasks.append(asyncio.create_task(self.parts.health.run(self._stop), name='health'))
             if lease is not None:
                 tasks.append(asyncio.create_task(lease.keep(self._stop), name='lease'))
+            if self.follower is not None:
+                tasks.append(asyncio.create_task(self.follower.run(self._stop), name='price-follower'))
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 if not task.cancelled() and task.exception() is not None:
@@ -214,7 +231,10 @@ class Streamer:
         self.symbols = symbols
         self.stats.symbol_updates += 1
         self.parts.quotes.follow(symbols)
-        await self.feed.set_symbols(sorted(symbols))
+        if self.follower is not None:
+            self.follower.follow(symbols)
+        # trades too: the last price is what a `trail_price: last` policy and price alerts without a book use
+        await self.feed.set_symbols(sorted(symbols), (EventType.QUOTE, EventType.TRADE))
 
     def _schedule_refresh(self) -> None:
         if self._refresh_task is None or self._refresh_task.done():
@@ -225,9 +245,8 @@ class Streamer:
         if self._stop.is_set():
             return
         events = self.tracker.events(notifications)
-        version = self._fence()
-        if version is not None:
-            events = [_fenced(e, version) for e in events]
+        if self.follower is not None:
+            self.follower.rebuild_soon()  # debounced: the stop we moved, a person's new order, a new position
         if events:
             self.stats.events += len(events)
             for event in events:
@@ -238,9 +257,16 @@ class Streamer:
                     event.symbol,
                     extra={'event_id': event.event_id},
                 )
-            await self.parts.sink.publish(events)
+            await self._publish(events)
         if any(isinstance(n, PositionNotification) for n in notifications):
             self._schedule_refresh()
+
+    async def _publish(self, events: Sequence[StreamEvent]) -> None:
+        """Hand fast-path events to the sink, stamped with the lease version (the fence)."""
+        version = self._fence()
+        if version is not None:
+            events = [_fenced(e, version) for e in events]
+        await self.parts.sink.publish(events)
 
     async def _on_account_state(self, state: FeedState) -> None:
         self._track('account', state)
@@ -270,12 +296,17 @@ class Streamer:
                         logger.exception('the catch-up %s of %s failed; the scheduled runs cover it', job, account)
             self.stats.catch_ups += 1
             await self._refresh_positions()
+            if self.follower is not None:
+                self.follower.rebuild_soon()
             if not self._catch_up_again:
                 return
 
     # --- DXLink ------------------------------------------------------------------------------------------
     def _on_quotes(self, events: Sequence[FeedEvent]) -> None:
-        self.parts.quotes.on_events(events)
+        changed = self.parts.quotes.on_events(events)
+        if self.follower is not None:
+            self.follower.on_quotes(changed, self.parts.quotes)
+            self.follower.on_candles(events)
 
     async def _on_dxlink_state(self, state: FeedState) -> None:
         self._track('dxlink', state)

@@ -1,0 +1,229 @@
+"""What the streamer does about a price decision (runs on the job thread, with the jobs' own code).
+
+* :func:`persist_mark`: the high-water mark into DynamoDB (conditional, only ever favourable), so the fast
+  path, the scheduled jobs and a restarted streamer all continue from it.
+* :func:`act_on_software_stop`: confirm with a REST quote that the level is really crossed, then either one
+  critical alert (``on_software_trigger: alert``) or one closing **limit** order ``software_collar`` through the
+  market (``close_limit``; never a market order, strict position effect, ``tg-`` identifier derived from the
+  position's open time, so it is placed once however often the level is crossed or the sockets drop), placed
+  through the executor and the intent log under the account lease, then a reconcile and a message saying what
+  the broker did.
+* :func:`alert_level` and :func:`confirm_stop_through`: price-alert levels and broker stops already through
+  the market, as de-duplicated alerts (re-sent per ``notifications.realert_after_minutes``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+
+from tastyguard.broker.errors import BrokerError
+from tastyguard.config.models import Mode, Severity
+from tastyguard.config.policy import SoftwareTrigger
+from tastyguard.engine.actions import PlaceStop, Plan, StopLeg, StopSpec
+from tastyguard.engine.coverage import closing_action
+from tastyguard.engine.identifiers import external_identifier
+from tastyguard.engine.types import OrderType, TimeInForce
+from tastyguard.engine.wording import approx, money
+from tastyguard.jobs.context import JobContext
+from tastyguard.jobs.executor import Executor
+from tastyguard.jobs.invocation import JobInvocation, JobName
+from tastyguard.jobs.notices import account_label, action_line, decide
+from tastyguard.jobs.reading import AccountRead, read_account
+from tastyguard.jobs.registry import run as run_job
+from tastyguard.jobs.results import ActionResult
+from tastyguard.jobs.tracking import TERMINAL
+from tastyguard.notify.dedupe import AlertCandidate
+from tastyguard.notify.notice import Notice, NoticeSection
+from tastyguard.store.lease import AccountLease, LeaseUnavailableError
+from tastyguard.streaming.prices import BrokerStop, Watched
+from tastyguard.ticks import Rounding, round_to_tick
+
+logger = logging.getLogger('tastyguard.streaming')
+
+LEASE_WAIT_SECONDS = 20.0
+
+
+def persist_mark(ctx: JobContext, watched: Watched, mark: Decimal) -> Decimal:
+    """Raise the stored mark to ``mark`` (never lowers it); returns what is stored now."""
+    stored = ctx.stores.high_water.raise_to(
+        watched.account,
+        watched.symbol,
+        long=watched.long,
+        price=mark,
+        open_price=watched.entry,
+        opened_at=watched.opened_at,
+    )
+    watched.persisted_mark = stored.price
+    return stored.price
+
+
+def announce(ctx: JobContext, account: str, candidates: Sequence[AlertCandidate], title: str) -> bool:
+    """Publish ``candidates`` as one message if de-duplication lets any through; True when sent."""
+    decided = decide(ctx, account, candidates, frozenset())
+    due = [*decided.send, *decided.reminders]
+    if not due:
+        return False
+    severity = max((c.severity for c in due), key=lambda s: s.rank)
+    ctx.notifier.publish(
+        Notice(
+            kind='streamer',
+            severity=severity,
+            title=title,
+            environment=ctx.environment,
+            mode=ctx.mode_for(account).value,
+            account=account_label(ctx, account),
+            sections=[NoticeSection(title='Needs you', lines=[f'[{c.severity}] {c.message}' for c in due])],
+            created_at=ctx.clock(),
+        )
+    )
+    return True
+
+
+def alert_level(ctx: JobContext, watched: Watched, level: str, price: Decimal) -> bool:
+    """A price-alert level crossed."""
+    key = f'price_level:{watched.account}:{watched.symbol}:{level}'
+    text = f'{watched.symbol}: the market ({money(price)}) crossed your alert level {level}'
+    candidate = AlertCandidate(key, 'price_level', Severity.WARNING, text, watched.symbol)
+    return announce(ctx, watched.account, [candidate], f'{watched.symbol} crossed {level}')
+
+
+def confirm_stop_through(ctx: JobContext, watched: Watched, stop: BrokerStop, price: Decimal) -> bool:
+    """A working stop the market is through: alert only if the broker still shows it working (it did not fill)."""
+    try:
+        order = ctx.broker.get_order(watched.account, int(stop.order_id))
+    except (BrokerError, ValueError) as error:
+        logger.warning('could not read order %s: %s', stop.order_id, error)
+        return False
+    if str(order.status) in TERMINAL:
+        return False  # it filled (or ended): reconcile reports it
+    whose = 'tastyguard' if stop.ours else 'your'
+    text = (
+        f'{watched.symbol}: {whose} stop #{stop.order_id} at {money(stop.trigger)} is through the market '
+        f'({money(price)}) and has not filled; the position may be unprotected until it does'
+    )
+    key = f'stop_through:{watched.account}:{stop.order_id}'
+    candidate = AlertCandidate(key, 'stop_through', Severity.WARNING, text, watched.symbol)
+    return announce(ctx, watched.account, [candidate], f'{watched.symbol}: a stop is through the market')
+
+
+def act_on_software_stop(ctx: JobContext, watched: Watched, level: Decimal, seen: Decimal) -> list[ActionResult]:
+    """The market reached a software stop's level (see the module docstring); returns what was sent."""
+    account, symbol = watched.account, watched.symbol
+    lease = AccountLease(ctx.stores.state, account, f'{ctx.owner}:software:{uuid.uuid4().hex[:8]}', ctx.lease_duration)
+    if not _take(lease):
+        logger.warning('%s: the account is busy; the software stop of %s waits for the next quote', account, symbol)
+        watched.software_fired = False
+        return []
+    rows: list[ActionResult] = []
+    try:
+        read = read_account(
+            ctx.broker, ctx.stores.instruments, account, only=lambda h: [x for x in h if x.symbol == symbol]
+        )
+        holding = next((h for h in read.holdings if h.symbol == symbol), None)
+        quote = read.quotes.get(symbol)
+        price = (quote.bid if watched.long else quote.ask) if quote is not None else None
+        if holding is None or price is None or price <= 0:
+            logger.info('%s: no position or no REST price; the software stop stands down', symbol)
+            return []
+        if not (price <= level if watched.long else price >= level):
+            logger.info('%s: the REST quote %s is not through %s (a stray tick); still watching', symbol, price, level)
+            watched.software_fired = False
+            return []
+        policy = watched.policy
+        where = f'{"bid" if watched.long else "ask"} {money(price)}'
+        what = f'{symbol} {"long" if watched.long else "short"} {holding.size.normalize()}'
+        if policy.on_software_trigger is SoftwareTrigger.ALERT:
+            text = (
+                f'{what}: the software stop at {approx(level)} is reached ({where}); tastytrade holds no stop '
+                'order for it, so nothing was sent: close it by hand if you want out (or set on_software_trigger: '
+                'close_limit to have tastyguard send a closing limit order)'
+            )
+            key = f'software_stop_hit:{account}:{symbol}:{watched.opened_at.isoformat() if watched.opened_at else ""}'
+            candidate = AlertCandidate(key, 'software_stop_hit', Severity.CRITICAL, text, symbol)
+            announce(ctx, account, [candidate], f'{symbol}: software stop reached')
+            return []
+        rows = _close_with_limit(ctx, watched, read, holding.size, price, level, where)
+    finally:
+        lease.release()
+    if rows:
+        run_job(ctx, JobInvocation(job=JobName.RECONCILE_ORDERS, account=account, event_id=f'software:{uuid.uuid4()}'))
+    return rows
+
+
+def _close_with_limit(
+    ctx: JobContext, watched: Watched, read: AccountRead, size: Decimal, price: Decimal, level: Decimal, where: str
+) -> list[ActionResult]:
+    account, symbol, policy = watched.account, watched.symbol, watched.policy
+    ticks = watched.ticks
+    collar = policy.software_collar.of(price)
+    raw = price - collar if watched.long else price + collar
+    limit = round_to_tick(raw, ticks, Rounding.DOWN if watched.long else Rounding.UP) if ticks else raw
+    if limit <= 0:
+        text = (
+            f'{symbol}: the software stop at {approx(level)} is reached ({where}), but a limit {collar} through the '
+            'market would be at or below zero; close it by hand'
+        )
+        key = f'software_stop_hit:{account}:{symbol}'
+        candidate = AlertCandidate(key, 'software_stop_hit', Severity.CRITICAL, text, symbol)
+        announce(ctx, account, [candidate], f'{symbol}: software stop reached')
+        return []
+    action = closing_action(watched.long)
+    opened = watched.opened_at.isoformat() if watched.opened_at else str(watched.entry)
+    ident = external_identifier(
+        account_number=account, symbol=symbol, side=action.value, purpose='software-close', quantity=size,
+        trigger=None, salt=f'software:{opened}',
+    )  # fmt: skip
+    spec = StopSpec(
+        legs=(StopLeg(symbol, watched.instrument_type, action, size),),
+        order_type=OrderType.LIMIT,
+        stop_trigger=limit,
+        limit_price=limit,
+        price_effect=None,
+        time_in_force=TimeInForce.DAY,
+        external_identifier=ident,
+    )
+    reason = (
+        f'{symbol}: the software stop at {approx(level)} is reached ({where}); closing with {action.value} '
+        f'{size.normalize()} Limit @ {money(limit)} ({policy.software_collar} through the market; '
+        'on_software_trigger: close_limit)'
+    )
+    plan = Plan(account, f'software:{opened}', (PlaceStop(symbol, spec, reason),), ())
+    mode = ctx.mode_for(account)
+    executor = Executor(ctx, account, mode=mode, run_id=uuid.uuid4().hex[:12], read=read, blocked=set())
+    rows = executor.execute(plan, into=[])
+    if executor.touched:
+        from tastyguard.jobs import tracking  # noqa: PLC0415
+
+        ledger = ctx.stores.ledger
+        ledger.save(tracking.changed_entries(executor.touched, ledger.all(account), ctx.clock()))
+    lines = [reason, *(action_line(row) for row in rows)]
+    severity = Severity.CRITICAL if mode is Mode.LIVE else Severity.WARNING
+    ctx.notifier.publish(
+        Notice(
+            kind='streamer',
+            severity=severity,
+            title=f'{symbol}: software stop reached, closing with a limit order',
+            environment=ctx.environment,
+            mode=mode.value,
+            account=account_label(ctx, account),
+            sections=[NoticeSection(title='What the broker did', lines=lines)],
+            created_at=ctx.clock(),
+        )
+    )
+    return rows
+
+
+def _take(lease: AccountLease) -> bool:
+    deadline = time.monotonic() + LEASE_WAIT_SECONDS
+    while True:
+        try:
+            lease.acquire()
+            return True
+        except LeaseUnavailableError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.5)

@@ -1,0 +1,90 @@
+"""What the streamer watches for one account, from a fresh REST read (runs on the job thread).
+
+Positions, working orders (with the ownership verdicts the jobs use: a person's edit of our stop is theirs),
+tick tables, the effective policy of each position, its stored high-water mark (only if it belongs to this
+position) and, for a position the broker holds no stop for, its software stop level.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tastyguard.config.effective import account_policy
+from tastyguard.config.policy import StopKind
+from tastyguard.engine.context import Context
+from tastyguard.engine.coverage import COVERAGE_STATUSES, closes
+from tastyguard.engine.position import software_level
+from tastyguard.engine.trigger import NoStop
+from tastyguard.engine.types import Holding, InstrumentType, PlanInputs, WorkingOrder
+from tastyguard.jobs import mapping, ownership
+from tastyguard.jobs.context import JobContext
+from tastyguard.jobs.reading import read_instruments, read_positions
+from tastyguard.streaming.prices import BrokerStop, Watched
+
+SOFTWARE_TYPES = frozenset({InstrumentType.FUTURE_OPTION})
+"""Positions the broker takes no stop orders for: the streamer watches their level instead."""
+
+
+def watch_account(ctx: JobContext, account: str) -> list[Watched]:
+    """The watched positions of ``account`` (raises a broker error when positions or orders cannot be read)."""
+    _, holdings = read_positions(ctx.broker, account)
+    orders = ctx.broker.live_orders(account)
+    verdicts = ownership.decide(orders, ctx.stores.ledger.all(account), ownership.lazy_intents(ctx, account))
+    working = mapping.working_orders(orders, {oid: v.ours for oid, v in verdicts.items()})
+    instruments, _ = read_instruments(ctx.broker, ctx.stores.instruments, holdings)
+    inputs = PlanInputs(
+        account_number=account,
+        holdings=holdings,
+        orders=working,
+        quotes={},
+        instruments=instruments,
+        policy=account_policy(ctx.config, account),
+        salt='watch',
+        now=ctx.clock(),
+    )
+    planning = Context(inputs)
+    watched: list[Watched] = []
+    for holding in holdings:
+        policy = planning.policy(holding)
+        if policy.kind is StopKind.NONE:
+            continue
+        stops = _stops(working, holding)
+        ours = [s.trigger for s in stops if s.ours]
+        entry = Watched(
+            account=account,
+            symbol=holding.symbol,
+            instrument_type=holding.instrument_type,
+            long=holding.is_long,
+            quantity=holding.size,
+            entry=holding.average_open_price,
+            opened_at=holding.opened_at,
+            policy=policy,
+            ticks=planning.ticks(holding.symbol, holding.instrument_type),
+            our_stop=(max(ours) if holding.is_long else min(ours)) if ours else None,
+            stops=stops,
+        )
+        if entry.trails:
+            stored = ctx.stores.high_water.get(account, holding.symbol)
+            if stored is not None and stored.belongs_to(
+                long=holding.is_long, open_price=holding.average_open_price, opened_at=holding.opened_at
+            ):
+                entry.mark = entry.persisted_mark = stored.price
+        if holding.instrument_type in SOFTWARE_TYPES:
+            level = software_level(planning, holding, policy, None)
+            if not isinstance(level, NoStop) and level[0] > 0:
+                entry.software_level = level[0]
+        watched.append(entry)
+    return watched
+
+
+def _stops(orders: list[WorkingOrder], holding: Holding) -> tuple[BrokerStop, ...]:
+    found: list[BrokerStop] = []
+    for order in orders:
+        if len(order.legs) != 1 or not order.order_type.is_stop or order.stop_trigger is None:
+            continue
+        leg = order.legs[0]
+        if leg.symbol != holding.symbol or order.status not in COVERAGE_STATUSES:
+            continue
+        if closes(leg.action, holding.is_long):
+            found.append(BrokerStop(order.id, Decimal(order.stop_trigger), holding.is_long, order.is_ours))
+    return tuple(found)
