@@ -14,6 +14,7 @@ from tastyguard.store.quotes import QuoteStore
 from tastyguard.store.table import StateTable, utc_now
 from tastyguard.streaming.account import AccountStreamConfig
 from tastyguard.streaming.dxlink.config import FeedConfig
+from tastyguard.streaming.follow import FollowSettings
 from tastyguard.streaming.publish import InProcessPublisher
 from tastyguard.streaming.quotes import QuoteBook
 from tastyguard.streaming.supervisor import JobThread, Streamer, StreamerParts, fast_path
@@ -51,6 +52,7 @@ async def running_streamer(
     catch_up: bool = True,
     account_config: AccountStreamConfig | None = None,
     dxlink_config: FeedConfig | None = None,
+    follow_settings: FollowSettings | None = None,
 ) -> AsyncIterator[Running]:
     jobs = JobThread()
     handle = fast_path(ctx)
@@ -72,6 +74,7 @@ async def running_streamer(
         catch_up=catch_up,
         account_config=account_config,
         dxlink_config=dxlink_config,
+        follow_settings=follow_settings or FollowSettings(rebuild_debounce_seconds=0.1, mark_write_seconds=0.2),
         on_ready=on_ready,
     )
     streamer = Streamer(parts)

@@ -71,11 +71,13 @@ def _on_tick(name: str, price: Decimal, ticks: Sequence[TickLike] | None) -> Non
         raise InvalidOrderError(f'{name} {price} is not on the instrument tick table; round it first')
 
 
-def _leg(symbol: str, instrument_type: InstrumentType, action: OrderAction, quantity: Amount) -> NewOrderLeg:
+def _leg(
+    symbol: str, instrument_type: InstrumentType, action: OrderAction, quantity: Amount, *, stop: bool = True
+) -> NewOrderLeg:
     kind, act = InstrumentType(instrument_type), OrderAction(action)
     if act not in _CLOSING:
         raise InvalidOrderError(f'a protective order must use a closing action (Sell/Buy to Close), got {act!r}')
-    if kind is InstrumentType.FUTURE_OPTION:
+    if stop and kind is InstrumentType.FUTURE_OPTION:
         raise InvalidOrderError('tastytrade accepts no stops on futures options; protect them in software')
     qty = _amount('quantity', quantity)
     if kind in _WHOLE_QUANTITY and qty != qty.to_integral_value():
@@ -211,8 +213,9 @@ def limit_order(
     time_in_force: TimeInForce = TimeInForce.GTC,
     ticks: Sequence[TickLike] | None = None,
 ) -> NewOrder:
-    """A single-leg closing Limit (the take-profit half of an OCO)."""
-    leg = _leg(symbol, instrument_type, action, quantity)
+    """A single-leg closing Limit (the take-profit half of an OCO, or a software stop's closing order: futures
+    options take limits, only their stops are refused)."""
+    leg = _leg(symbol, instrument_type, action, quantity, stop=False)
     price = _amount('limit price', limit_price)
     _on_tick('limit price', price, ticks)
     return _order(

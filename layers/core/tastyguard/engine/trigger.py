@@ -164,7 +164,8 @@ def _basis(
         return (entry if entry > 0 else None), 'entry'
     if policy.basis is Basis.MARK:
         return mark, 'mark'
-    seen = [price for price in (entry, high, mark) if price is not None and price > 0]
+    # the mark counts only while no high-water mark exists: the stored one follows the policy's trail_price
+    seen = [price for price in (entry, high if high is not None else mark) if price is not None and price > 0]
     if not seen:
         return None, 'high water'
     return (max(seen) if long else min(seen)), ('high water' if long else 'low water')

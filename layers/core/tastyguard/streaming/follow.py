@@ -118,6 +118,8 @@ class PriceFollower:
         *,
         settings: FollowSettings | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        flush_quotes: Callable[[], Awaitable[int]] | None = None,
+        book: QuoteBook | None = None,
     ) -> None:
         self.ctx = ctx
         self.accounts = list(accounts)
@@ -126,6 +128,8 @@ class PriceFollower:
         self._set_candles = set_candles
         self.settings = settings or FollowSettings()
         self._monotonic = monotonic
+        self._flush_quotes = flush_quotes  # the quote store the job reads must hold the quote that moved the mark
+        self._book = book  # the latest quotes: a rebuilt or seeded watch is judged on them at once
         self.stats = FollowStats()
         self.watches: dict[str, list[Watched]] = {}
         self._by_symbol: dict[str, list[Watched]] = {}
@@ -135,6 +139,7 @@ class PriceFollower:
         self._rebuild_at: dict[str, float] = dict.fromkeys(self.accounts, 0.0)  # due now
         self._marks_written_at = 0.0
         self._seeds: dict[str, _Seed] = {}
+        self._seeded: set[tuple[str, bool, str]] = set()  # positions whose candle history was asked for
         self._window = timedelta(minutes=ctx.config.safety.window_minutes)
 
     # --- what the supervisor calls (on the event loop) -----------------------------------------------------
@@ -151,6 +156,7 @@ class PriceFollower:
 
     def on_quotes(self, changed: Iterable[str], book: QuoteBook) -> None:
         """Decide on every watched position whose quote changed."""
+        self._book = book
         now = self.ctx.clock()
         for symbol in changed:
             watching = self._by_symbol.get(symbol)
@@ -278,6 +284,8 @@ class PriceFollower:
             decision.trigger,
             extra={'event_id': event.event_id},
         )
+        if self._flush_quotes is not None:
+            await self._flush_quotes()  # else the job judges the new stop against an older quote ("breached")
         await self._publish([event])
         self.stats.ratchets_published += 1
         self.rebuild_soon(watched.account)  # confirm what the broker now holds
@@ -325,7 +333,13 @@ class PriceFollower:
         self.watches[account] = fresh
         self._index()
         self.stats.rebuilds += 1
+        self._replay(fresh)  # quotes that came before the watch (a restart, a new position) count now
         await self._start_seeds(fresh)
+
+    def _replay(self, watching: Iterable[Watched]) -> None:
+        """Judge ``watching`` on the latest quotes the book holds (a stale one moves nothing: its age counts)."""
+        if self._book is not None:
+            self.on_quotes({w.symbol for w in watching} & set(self._book.latest), self._book)
 
     def _index(self) -> None:
         by_symbol: dict[str, list[Watched]] = {}
@@ -339,11 +353,12 @@ class PriceFollower:
         now = self.ctx.clock()
         added = False
         for watched in watching:
-            if not watched.trails or watched.mark is not None or watched.opened_at is None:
-                continue
+            if not watched.trails or watched.opened_at is None or _identity(watched) in self._seeded:
+                continue  # a stored mark is seeded too: the jobs saw only their own ticks, the candles every trade
             streamer = self._streamer_of.get(watched.symbol)
             if streamer is None:
                 continue
+            self._seeded.add(_identity(watched))
             opened = watched.opened_at
             fine = now - opened < timedelta(hours=self.settings.fine_history_hours)
             subscription = CandleSubscription(streamer, _MINUTE if fine else _DAILY, opened)
@@ -377,6 +392,7 @@ class PriceFollower:
                 )
                 self._enqueue(moved)
         self._marks_written_at = 0.0  # write the seeded marks at the next chance
+        self._replay(pending.watches)  # the seeded mark gets its stop without waiting for the next quote
         asyncio.get_running_loop().create_task(self._resubscribe_candles())
 
     async def _resubscribe_candles(self) -> None:

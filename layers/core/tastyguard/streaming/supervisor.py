@@ -138,6 +138,8 @@ class Streamer:
                 self._publish,
                 self.feed.set_candles,
                 settings=parts.follow_settings,
+                flush_quotes=parts.quotes.flush,
+                book=parts.quotes,
             )
 
     # --- the lifecycle -----------------------------------------------------------------------------------
