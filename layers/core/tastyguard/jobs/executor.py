@@ -231,14 +231,22 @@ class Executor:
         if not isinstance(action, ReplaceStop) or action.trail_limit is None:
             return None
         breaker = self._ctx.stores.breaker
-        moves = breaker.writes_on(self._account, action.symbol)
-        if moves < action.trail_limit:
-            return None
         minutes = breaker.window_seconds // 60
-        return (
-            f'the trailing stop already moved {moves} times within {minutes} minutes (trail_max_moves '
-            f'{action.trail_limit}); it moves again in the next window'
-        )
+        moves = breaker.writes_on(self._account, action.symbol)
+        if moves >= action.trail_limit:
+            return (
+                f'the trailing stop already moved {moves} times within {minutes} minutes (trail_max_moves '
+                f'{action.trail_limit}); it moves again in the next window'
+            )
+        budget = breaker.max_writes // 2  # the other half stays for new stops (fills) and resizes
+        used = breaker.writes_on(self._account)
+        if used >= budget:
+            return (
+                f'the account made {used} order writes within {minutes} minutes; trailing moves wait once half '
+                f'of the circuit breaker budget (safety.max_order_writes {breaker.max_writes}) is used, so a fast '
+                'market never trips it; it moves again in the next window'
+            )
+        return None
 
     def _earlier_attempt(self, intent: Intent, row: ActionResult) -> ActionResult | None:
         """A retry of the same run met its own intent: never send twice. None means "send now"."""

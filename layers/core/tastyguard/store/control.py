@@ -107,11 +107,13 @@ class CircuitBreaker:
         )
         return int(response['Attributes']['writes'])
 
-    def writes_on(self, account: str, symbol: str) -> int:
-        """Order writes counted for ``symbol`` in the current window (nothing is counted by asking)."""
+    def writes_on(self, account: str, symbol: str | None = None) -> int:
+        """Order writes counted for ``symbol`` (the whole account when None) in the current window (nothing is
+        counted by asking)."""
         window = int(self._state.clock().timestamp()) // self.window_seconds * self.window_seconds
+        suffix = f'#{symbol}' if symbol is not None else ''
         item = self._state.table.get_item(
-            Key={'pk': account_pk(account), 'sk': writes_sk(window) + f'#{symbol}'}, ConsistentRead=True
+            Key={'pk': account_pk(account), 'sk': writes_sk(window) + suffix}, ConsistentRead=True
         ).get('Item')
         return int(str(item['writes'])) if item else 0
 
