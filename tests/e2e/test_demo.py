@@ -62,3 +62,5 @@ def test_the_demo_as_json_is_one_object_with_the_final_state() -> None:
     assert all(set(action) == {'kind', 'symbol', 'result'} for action in summary['actions'])
     assert {u['symbol'] for u in summary['unprotected']} == {'AMD', './ESZ6 ESZ6  261218P5800'}  # each says why
     assert all(u['why'] for u in summary['unprotected'])
+    [future_option] = [u for u in summary['unprotected'] if u['symbol'].startswith('./')]
+    assert 'software stop at 90.0' in future_option['why']  # a level the streamer watches, not a dead end

@@ -53,6 +53,7 @@ def test_the_digest_summarises_coverage_actions_and_what_waits(harness: Harness)
     assert len(digests) == 2
     sections = {s.title: s.lines for s in digests[0].sections}
     assert any(line.startswith('AMD: +100 — unprotected') for line in sections['Positions and coverage'])
+    assert any('ESZ6  261218P5800' in line and 'software stop' in line for line in sections['Positions and coverage'])
     assert '7 stops placed' in sections['What tastyguard did in the last 24 hours']
     assert any('AMD' in line for line in sections['Waiting for you'])
     assert digests[0].title.startswith('Daily digest: 9 of 11 positions protected')

@@ -140,7 +140,7 @@ class PolicyOverride(BaseModel):
         None, ge=1, le=3600, description='high_water: a quote older than this never moves the mark'
     )
     on_software_trigger: SoftwareTrigger | None = Field(
-        None, description='futures options and alert-only spreads, when the level is crossed: alert or close_limit'
+        None, description='futures options (a software stop), when the level is crossed: alert or close_limit'
     )
     software_collar: DistanceField | None = Field(
         None, description="close_limit: the closing limit's distance through the current price ('2%' or 0.50)"
