@@ -82,6 +82,9 @@ async def test_a_rising_market_ratchets_the_stop_and_a_drop_triggers_it(trailing
     stored = harness.ctx.stores.high_water.get(A, 'AAPL')
     assert stored is None or stored.price == Decimal('110')
     assert not any(p['symbol'] == 'AAPL' for p in admin.positions(A))
+    harness.run(JobName.RECONCILE_ORDERS)
+    filled = [t for t in _texts(harness) if 'AAPL' in t and 'fill' in t.lower()]
+    assert filled and any('104.5' in t for t in filled), _texts(harness)
 
 
 async def test_a_restart_mid_trail_continues_from_the_stored_mark(trailing: tuple[Harness, Person]) -> None:
