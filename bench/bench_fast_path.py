@@ -19,7 +19,8 @@ import asyncio
 import json
 import statistics
 import sys
-import time
+import threading
+from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -69,10 +70,19 @@ async def _measure(broker: PaperBroker, fills: int) -> list[float]:
     )
     ctx = build_context(config=config, broker=client, state=StateTable(), notifier=MemoryNotifier(), owner='bench')
     ready = asyncio.Event()
+    placed: dict[str, threading.Event] = defaultdict(threading.Event)
 
     def sink(jobs: JobThread) -> InProcessPublisher:
         handle = fast_path(ctx)
-        return InProcessPublisher(lambda event: jobs.call(handle, event))
+
+        def run(event: Any) -> Any:
+            result = handle(event)
+            for row in result.actions if result else ():
+                if row.kind == 'place' and row.result == 'placed' and row.symbol:
+                    placed[row.symbol].set()
+            return result
+
+        return InProcessPublisher(lambda event: jobs.call(run, event))
 
     service = StreamerService(
         ctx=ctx,
@@ -93,7 +103,7 @@ async def _measure(broker: PaperBroker, fills: int) -> list[float]:
             await asyncio.to_thread(
                 _person_order, person, broker, {'order-type': 'Market', 'time-in-force': 'Day', 'legs': [leg]}
             )
-            stop = await _wait_for_stop(broker, symbol)
+            stop = await _wait_for_stop(broker, symbol, placed[symbol])
             fill = next(
                 o for o in broker.admin.orders(ACCOUNT) if o['legs'][0]['symbol'] == symbol and o['status'] == 'Filled'
             )
@@ -117,15 +127,20 @@ def _person_order(person: TastytradeClient, broker: PaperBroker, order: dict[str
     response.raise_for_status()
 
 
-async def _wait_for_stop(broker: PaperBroker, symbol: str, timeout: float = 15.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for order in broker.admin.orders(ACCOUNT):
-            if order['legs'][0]['symbol'] == symbol and str(order.get('external-identifier') or '').startswith('tg-'):
-                result: dict[str, Any] = order
-                return result
-        await asyncio.sleep(0.01)
-    raise RuntimeError(f'no stop for {symbol} within {timeout} s')
+async def _wait_for_stop(
+    broker: PaperBroker, symbol: str, placed: threading.Event, timeout: float = 15.0
+) -> dict[str, Any]:
+    """The stop's order at the broker, read once the fast path says it placed it.
+
+    (Polling the broker's whole order book meanwhile would take the CPU the streamer is being measured on.)
+    """
+    if not await asyncio.to_thread(placed.wait, timeout):
+        raise RuntimeError(f'no stop for {symbol} within {timeout} s')
+    for order in broker.admin.orders(ACCOUNT):
+        if order['legs'][0]['symbol'] == symbol and str(order.get('external-identifier') or '').startswith('tg-'):
+            result: dict[str, Any] = order
+            return result
+    raise RuntimeError(f'the fast path said it placed a stop for {symbol}, but the broker has none')
 
 
 def _percentile(values: list[float], share: float) -> float:

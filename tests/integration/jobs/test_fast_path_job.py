@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
+import botocore.client
 import pytest
 
+from paperbroker.server import PaperBroker
 from tastyguard.jobs.invocation import JobInvocation, JobName
 from tastyguard.jobs.registry import run
 from tastyguard.store.quotes import LatestQuote
 from tastyguard.store.table import utc_now
-from tests.integration.jobs.conftest import Harness
+from tests.integration.jobs.conftest import Harness, make_harness
 
 pytestmark = pytest.mark.integration
 A = '5WT00001'
@@ -65,3 +68,63 @@ def test_a_stale_streamed_quote_is_not_used(harness: Harness) -> None:
     harness.ctx.stores.quotes.put_many([LatestQuote(symbol='AAPL', bid=Decimal('1.00'), quoted_at=old)])
     run(harness.ctx, _event('AAPL', 'evt-4'))
     assert harness.broker.admin.requests(method='GET', path='/market-data/by-type')
+
+
+def _values(condition: Any) -> list[Any]:
+    """The names and values in a boto3 key condition (its ``repr`` shows neither)."""
+    if condition is None:
+        return []
+    if hasattr(condition, 'get_expression'):
+        return [value for part in condition.get_expression()['values'] for value in _values(part)]
+    return [getattr(condition, 'name', condition)]
+
+
+class _DynamoDbLog:
+    """Every DynamoDB request of the test: operation and key (or key condition values)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.requests: list[tuple[str, str]] = []
+        self.items = 0
+        send = botocore.client.BaseClient._make_api_call
+
+        def logged(client: Any, operation: str, params: dict[str, Any]) -> Any:
+            response = send(client, operation, params)
+            if client.meta.service_model.service_name == 'dynamodb':
+                key = params.get('Key') or _values(params.get('KeyConditionExpression'))
+                self.requests.append((operation, str(key)))
+                self.items += len(response.get('Items', ()))
+            return response
+
+        monkeypatch.setattr(botocore.client.BaseClient, '_make_api_call', logged)
+
+    def count(self, operation: str, containing: str = '') -> int:
+        return sum(1 for op, key in self.requests if op == operation and containing in key)
+
+
+def _fast_path_cost(harness: Harness, monkeypatch: pytest.MonkeyPatch, held: int) -> _DynamoDbLog:
+    """The DynamoDB requests of one fill's scoped run on an account of ``held`` protected positions."""
+    for index in range(held):
+        harness.broker.admin.add_position(A, f'H{index:03d}', 100, '50', bid='50.00', ask='50.02', last='50.01')
+    harness.run(JobName.ENSURE_STOPS, account=A)
+    # (the first read after the full run records its stops as the broker now shows them: Live, not Received)
+    harness.broker.admin.add_position(A, 'FIRST', 100, '50', bid='50.00', ask='50.02', last='50.01')
+    run(harness.ctx, _event('FIRST', f'evt-first-{held}'))
+    harness.broker.admin.add_position(A, 'NEWCO', 100, '50', bid='50.00', ask='50.02', last='50.01')
+    log = _DynamoDbLog(monkeypatch)
+    run(harness.ctx, _event('NEWCO', f'evt-held-{held}'))
+    assert any(o['legs'][0]['symbol'] == 'NEWCO' and o['status'] == 'Live' for o in harness.working())
+    return log
+
+
+@pytest.mark.parametrize('held', [3, 40])
+def test_a_fills_run_reads_the_snapshot_and_the_ledger_once(
+    paper_broker: PaperBroker, aws: None, monkeypatch: pytest.MonkeyPatch, held: int
+) -> None:
+    harness = make_harness(paper_broker, safety={'max_order_writes': 500})
+    log = _fast_path_cost(harness, monkeypatch, held)
+    # The run saves the next snapshot from the one it read, and reads back only the entries of orders it wrote
+    assert log.count('GetItem', 'SNAPSHOT#LATEST') == 1
+    assert log.count('Query', 'ORDER#') == 1
+    # so the requests do not grow with the account; the one ledger query reads each order once
+    assert len(log.requests) <= 24
+    assert log.items <= 2 * held + 30

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from tastyguard.store.alerts import AlertRecord, AlertStateStore
 from tastyguard.store.highwater import HighWaterStore
+from tastyguard.store.keys import account_pk, order_sk
 from tastyguard.store.ledger import LedgerEntry, OrderLedger
 from tastyguard.store.runs import RunRecord, RunStatus, RunStore
 from tastyguard.store.snapshots import HeldPosition, PositionSnapshot, SnapshotConflictError, SnapshotStore
@@ -49,6 +51,56 @@ def test_ledger_leaves_out_terminal_orders_past_their_expiry(state: StateTable, 
     ledger.save([_entry(state, 1, terminal=True, status='Filled'), _entry(state, 2)])
     clock.advance(days=15)
     assert sorted(OrderLedger(state).all('5WT00001')) == [2]
+
+
+def test_ledger_reads_some_entries_by_order_id(state: StateTable, clock: FakeClock) -> None:
+    ledger = OrderLedger(state)
+    ledger.save([_entry(state, 1), _entry(state, 2, terminal=True, status='Filled'), _entry(state, 3)])
+    assert sorted(ledger.some('5WT00001', [1, 3, 99])) == [1, 3]  # an id with no entry is simply absent
+    assert sorted(ledger.some('5WT00002', [1])) == []  # another account's ledger is another partition
+    clock.advance(days=15)
+    assert sorted(ledger.some('5WT00001', [1, 2])) == [1]  # expired-but-unswept is left out, as in all()
+    assert ledger.some('5WT00001', []) == {}
+
+
+def test_batch_reads_take_every_key_over_several_requests(state: StateTable) -> None:
+    OrderLedger(state).save([_entry(state, n) for n in range(1, 251)])
+    found = OrderLedger(state).some('5WT00001', range(1, 251))  # three BatchGetItem requests of up to 100
+    assert sorted(found) == list(range(1, 251))
+
+
+class _Throttled:
+    """A DynamoDB client whose BatchGetItem answers one key per request and leaves the rest unprocessed."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.requests = 0
+
+    def __getattr__(self, name: str) -> Any:  # every other call goes to the real client
+        return getattr(self.real, name)
+
+    def batch_get_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
+        self.requests += 1
+        [(name, request)] = RequestItems.items()
+        first, *rest = request['Keys']
+        response = self.real.batch_get_item(RequestItems={name: {**request, 'Keys': [first]}})
+        if rest:
+            response['UnprocessedKeys'] = {name: {**request, 'Keys': rest}}
+        return dict(response)
+
+
+def test_keys_left_unprocessed_are_returned_never_dropped(state: StateTable, monkeypatch: pytest.MonkeyPatch) -> None:
+    ledger = OrderLedger(state)
+    ledger.save([_entry(state, n) for n in range(1, 8)])
+    throttled = _Throttled(state.table.meta.client)
+    monkeypatch.setattr(state.table.meta, 'client', throttled)
+    keys = [(account_pk('5WT00001'), order_sk(n)) for n in range(1, 8)]
+    # When DynamoDB keeps throttling, the table gives up after its attempts and says which keys are left
+    items, left = state.get_items(keys, attempts=3)
+    assert throttled.requests == 3 and len(items) == 3 and len(left) == 4
+    assert {item['sk'] for item in items} | {sk for _, sk in left} == {sk for _, sk in keys}
+    # and the ledger reads those one by one: every entry is found
+    assert sorted(ledger.some('5WT00001', range(1, 8))) == list(range(1, 8))
 
 
 def test_snapshot_save_is_optimistic(state: StateTable) -> None:

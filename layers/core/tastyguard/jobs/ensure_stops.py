@@ -129,6 +129,19 @@ def plan_account(
 
     With ``symbol`` (the fast path) only that position is planned (:mod:`tastyguard.jobs.scope`).
     """
+    plan, read, _ = _plan_account(ctx, account, salt, outcome, symbol, ctx.stores.snapshots.latest(account))
+    return plan, read
+
+
+def _plan_account(
+    ctx: JobContext,
+    account: str,
+    salt: str,
+    outcome: Outcome,
+    symbol: str | None,
+    stored: PositionSnapshot | None,
+) -> tuple[Plan, AccountRead, PositionSnapshot]:
+    """:func:`plan_account` from the snapshot the caller just read; also returns the snapshot it saved."""
     read = read_account(
         ctx.broker,
         ctx.stores.instruments,
@@ -138,7 +151,7 @@ def plan_account(
     )
     scope = None if symbol is None else Scope.around(symbol, read.holdings)
     outcome.notes.extend(read.notes)
-    snapshot = ctx.stores.snapshots.latest(account) or PositionSnapshot(account=account, taken_at=ctx.clock())
+    snapshot = stored or PositionSnapshot(account=account, taken_at=ctx.clock())
     snapshot = overnight.observe(ctx, account, snapshot, read.holdings).snapshot
     previous = ctx.stores.ledger.all(account)
     intents = ownership.lazy_intents(ctx, account)
@@ -171,10 +184,10 @@ def plan_account(
         inputs = replace(inputs, high_water=marks)
     plan = plan_with_splits(inputs, overnight.splits(snapshot))
     ctx.stores.ledger.save(tracking.changed_entries(read.orders, previous, ctx.clock(), owners))
-    ctx.stores.snapshots.save(
+    saved = ctx.stores.snapshots.save(
         tracking.next_snapshot(snapshot, read.holdings, taken_at=ctx.clock(), absent=absent, human_cancels=cancels)
     )
-    return plan, read
+    return plan, read, saved
 
 
 def ensure_stops(ctx: JobContext, invocation: JobInvocation, account: str, run_id: str, outcome: Outcome) -> Outcome:
@@ -182,10 +195,9 @@ def ensure_stops(ctx: JobContext, invocation: JobInvocation, account: str, run_i
     mode = ctx.mode_for(account)
     blocked, notes = resolve_intents(ctx, account)
     outcome.notes.extend(notes)
-    before = ctx.stores.snapshots.latest(account)
-    plan, read = plan_account(ctx, account, invocation.salt(run_id), outcome, invocation.symbol)
-    after = ctx.stores.snapshots.latest(account)
-    explained = {s for e in (after.events if after else ()) if e.announced_at is None for s in e.symbols}
+    before = ctx.stores.snapshots.latest(account)  # the one snapshot read of the run: this run saves the next
+    plan, read, after = _plan_account(ctx, account, invocation.salt(run_id), outcome, invocation.symbol, before)
+    explained = {s for e in after.events if e.announced_at is None for s in e.symbols}
     outcome.events.extend(position_changes(before, read.holdings, explained))  # the one positions read of the tick
     if invocation.symbol is not None:
         outcome.scope_symbols = frozenset(c.symbol for c in plan.coverage) | {invocation.symbol}
@@ -195,11 +207,10 @@ def ensure_stops(ctx: JobContext, invocation: JobInvocation, account: str, run_i
         executor.execute(plan, into=outcome.actions)
     finally:
         if executor.touched:  # remember what this run created or cancelled, so the next run sees the change
-            ledger = ctx.stores.ledger
-            ledger.save(tracking.changed_entries(executor.touched, ledger.all(account), ctx.clock()))
+            tracking.remember_writes(ctx.stores.ledger, account, executor.touched, ctx.clock())
     outcome.alerts.extend(_alerts(plan))
     outcome.alerts.extend(_write_alerts(account, outcome.actions, executor.gate))
-    outcome.alerts.extend(overnight.announce(ctx, account, plan, read, outcome.actions))
+    outcome.alerts.extend(overnight.announce(ctx, account, plan, read, outcome.actions, after))
     if executor.gate.blocked_reason and mode is Mode.LIVE:
         outcome.notes.append(f'order writes blocked: {executor.gate.blocked_reason}')
     if invocation.symbol is not None:

@@ -199,12 +199,19 @@ def fold_order_changes(changes: Changes, events: Iterable[PositionEvent], today:
 
 
 def announce(
-    ctx: JobContext, account: str, plan: Plan, read: AccountRead, rows: Sequence[ActionResult]
+    ctx: JobContext,
+    account: str,
+    plan: Plan,
+    read: AccountRead,
+    rows: Sequence[ActionResult],
+    snapshot: PositionSnapshot,
 ) -> list[AlertCandidate]:
-    """One message per recognised event not yet announced, with what this run did about it; marks them announced."""
-    snapshot = ctx.stores.snapshots.latest(account)
-    pending = [event for event in snapshot.events if event.announced_at is None] if snapshot else []
-    if not snapshot or not pending:
+    """One message per recognised event not yet announced, with what this run did about it; marks them announced.
+
+    ``snapshot`` is the one this run saved (under the account lease no one else writes it meanwhile).
+    """
+    pending = [event for event in snapshot.events if event.announced_at is None]
+    if not pending:
         return []
     ledger = ctx.stores.ledger.all(account)
     candidates: list[AlertCandidate] = []

@@ -10,7 +10,7 @@ from tastyguard.broker import models as wire
 from tastyguard.engine.types import Holding
 from tastyguard.jobs.ownership import Verdict, has_own_prefix, is_ours, shape_of
 from tastyguard.store.highwater import HighWaterStore
-from tastyguard.store.ledger import LedgerEntry
+from tastyguard.store.ledger import LedgerEntry, OrderLedger
 from tastyguard.store.snapshots import HeldPosition, PositionSnapshot
 
 WORKING = frozenset({'Received', 'Routed', 'In Flight', 'Live', 'Contingent', 'Cancel Requested', 'Replace Requested'})
@@ -102,6 +102,17 @@ def changed_entries(
             continue
         entries.append(ledger_entry(order, before, now, verdict))
     return entries
+
+
+def remember_writes(ledger: OrderLedger, account: str, touched: Iterable[wire.Order], now: datetime) -> None:
+    """Ledger entries for the orders a run's writes created, replaced or cancelled.
+
+    Reads back only those orders' entries (not the account's whole ledger), so what a fill's stop costs does
+    not grow with the orders the account has seen.
+    """
+    orders = list(touched)
+    previous = ledger.some(account, (order.id for order in orders if order.id is not None))
+    ledger.save(changed_entries(orders, previous, now))
 
 
 def prune_human_cancels(recorded: Mapping[str, Decimal], holdings: Iterable[Holding]) -> dict[str, Decimal]:

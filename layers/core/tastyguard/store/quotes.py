@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -19,7 +18,6 @@ from tastyguard.store.keys import QUOTE_SK, quote_pk
 from tastyguard.store.table import StateTable, to_record
 
 QUOTE_TTL = timedelta(days=1)
-MAX_BATCH_GET = 100
 
 
 class LatestQuote(BaseModel):
@@ -60,26 +58,9 @@ class QuoteStore:
         return count
 
     def get_many(self, symbols: Sequence[str]) -> dict[str, LatestQuote]:
-        """The stored quotes of ``symbols`` (BatchGetItem, 100 keys per request; missing ones left out)."""
-        found: dict[str, LatestQuote] = {}
-        client: Any = self._state.table.meta.client  # the resource's client: plain values in and out
-        name = self._state.table.name
-        wanted = list(dict.fromkeys(symbols))
-        for start in range(0, len(wanted), MAX_BATCH_GET):
-            keys: list[dict[str, str]] = [
-                {'pk': quote_pk(symbol), 'sk': QUOTE_SK} for symbol in wanted[start : start + MAX_BATCH_GET]
-            ]
-            request: dict[str, Any] = {name: {'Keys': keys, 'ConsistentRead': False}}
-            for _ in range(5):  # unprocessed keys are retried a few times, then left to REST
-                response = client.batch_get_item(RequestItems=request)
-                for raw in response.get('Responses', {}).get(name, []):
-                    quote = to_record(raw, LatestQuote)
-                    found[quote.symbol] = quote
-                pending = response.get('UnprocessedKeys', {}).get(name)
-                if not pending:
-                    break
-                request = {name: pending}
-        return found
+        """The stored quotes of ``symbols`` (missing ones, and any DynamoDB left unread, are left to REST)."""
+        items, _ = self._state.get_items([(quote_pk(symbol), QUOTE_SK) for symbol in symbols], consistent=False)
+        return {quote.symbol: quote for quote in (to_record(raw, LatestQuote) for raw in items)}
 
     def fresh(self, symbols: Sequence[str], *, max_age: timedelta) -> dict[str, LatestQuote]:
         """The stored quotes of ``symbols`` that are younger than ``max_age``."""

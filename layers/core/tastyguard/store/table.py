@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -21,6 +21,8 @@ Clock = Callable[[], datetime]
 M = TypeVar('M', bound=BaseModel)
 
 _KEY_ATTRS = ('pk', 'sk', 'expires_at')
+MAX_BATCH_GET = 100
+"""DynamoDB's limit of keys per BatchGetItem request."""
 
 
 def utc_now() -> datetime:
@@ -98,6 +100,34 @@ class StateTable:
             if 'LastEvaluatedKey' not in page:
                 return
             kwargs['ExclusiveStartKey'] = page['LastEvaluatedKey']
+
+    def get_items(
+        self, keys: Sequence[tuple[str, str]], *, consistent: bool = True, attempts: int = 5
+    ) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+        """The items of ``(pk, sk)`` keys by BatchGetItem, 100 keys per request (missing ones are simply absent).
+
+        Keys DynamoDB leaves unprocessed (throttling) are asked again, up to ``attempts`` requests per batch;
+        the ones still unprocessed after that are returned second, for the caller to read another way or do
+        without: they are never silently dropped.
+        """
+        client: Any = self.table.meta.client  # the resource's client: plain values in and out
+        name = self.table.name
+        wanted = list(dict.fromkeys(keys))
+        found: list[dict[str, Any]] = []
+        left: list[tuple[str, str]] = []
+        for start in range(0, len(wanted), MAX_BATCH_GET):
+            batch = [{'pk': pk, 'sk': sk} for pk, sk in wanted[start : start + MAX_BATCH_GET]]
+            request: dict[str, Any] = {name: {'Keys': batch, 'ConsistentRead': consistent}}
+            for _ in range(attempts):
+                response = client.batch_get_item(RequestItems=request)
+                found.extend(response.get('Responses', {}).get(name, []))
+                pending = response.get('UnprocessedKeys', {}).get(name)
+                if not pending:
+                    break
+                request = {name: pending}
+            else:
+                left.extend((key['pk'], key['sk']) for key in request[name]['Keys'])
+        return found, left
 
 
 def to_record(item: Mapping[str, Any], model: type[M]) -> M:

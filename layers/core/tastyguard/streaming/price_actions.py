@@ -198,8 +198,7 @@ def _close_with_limit(
     if executor.touched:
         from tastyguard.jobs import tracking  # noqa: PLC0415
 
-        ledger = ctx.stores.ledger
-        ledger.save(tracking.changed_entries(executor.touched, ledger.all(account), ctx.clock()))
+        tracking.remember_writes(ctx.stores.ledger, account, executor.touched, ctx.clock())
     lines = [reason, *(action_line(row) for row in rows)]
     severity = Severity.CRITICAL if mode is Mode.LIVE else Severity.WARNING
     ctx.notifier.publish(
