@@ -47,6 +47,20 @@ def test_status_json_lists_every_position_with_its_stops_and_coverage(paper: Pap
     assert {s['owner'] for s in positions['NVDA']['stops']} == {'tastyguard', 'yours'}
 
 
+def test_status_shows_software_stops_on_the_futures_option_and_on_both_legs_of_a_spread(
+    paper: PaperBroker, local_store: str
+) -> None:
+    long_call, short_call = 'QQQ   270115C00500000', 'QQQ   270115C00510000'
+    paper.admin.add_position('5WT00001', long_call, 1, '10.00', bid='9.00', ask='9.20', last='9.10')
+    paper.admin.add_position('5WT00001', short_call, -1, '6.00', bid='5.40', ask='5.60', last='5.50')
+    main = next(a for a in _status(paper, local_store)['accounts'] if a['account'] == '5WT00001')
+    rows = {row['symbol']: row for row in main['positions']}
+    software = {symbol for symbol, row in rows.items() if any(a.startswith('software stop') for a in row['alerts'])}
+    assert {long_call, short_call} <= software
+    assert any(symbol.startswith('./') for symbol in software)  # the futures option's own
+    assert rows[long_call]['stops'] == [] and rows[short_call]['stops'] == []  # nothing placed on a leg
+
+
 def test_status_json_shows_the_switches_and_the_last_run_of_each_job(paper: PaperBroker, local_store: str) -> None:
     invoke('kill-switch', 'on', '--reason', 'broker outage', '--store', local_store)
     payload = _status(paper, local_store)

@@ -1,6 +1,6 @@
 """The streamer follows live prices against the paper broker: trailing stops ratchet on DXLink quotes, the mark
-survives a restart and is seeded from DXLink candles, a futures option's software stop acts once, price alerts
-and stops through the market are announced."""
+survives a restart and is seeded from DXLink candles, a futures option's software stop acts once, an alert-only
+spread's software stop alerts once, price alerts and stops through the market are announced."""
 
 from __future__ import annotations
 
@@ -183,5 +183,53 @@ async def test_price_alerts_and_a_stop_through_the_market_are_announced_once(
         texts = _texts(harness)
         assert sum('+10%' in t for t in texts if 'crossed' in t) >= 1
         assert len([n for n in harness.notifier.sent if '+10%' in n.title]) == 1
+    finally:
+        person.close()
+
+
+async def test_an_alert_only_spread_software_stop_alerts_once_and_sends_nothing(
+    paper_broker: PaperBroker, aws: None
+) -> None:
+    harness, person = _world(paper_broker)
+    admin = harness.broker.admin
+    long_call, short_call = 'SPY   270115C00500000', 'SPY   270115C00510000'
+    # a call vertical opened for 10.00 - 6.00 = 4.00 debit: the built-in spread policy's level is a 2.00 credit
+    admin.add_position(A, long_call, 1, '10.00', bid='9.00', ask='9.20', last='9.10')
+    admin.add_position(A, short_call, -1, '6.00', bid='5.40', ask='5.60', last='5.50')
+    title = 'SPY: structure software stop reached'
+    try:
+        async with running_streamer(harness.ctx, harness.broker, [A], catch_up=False) as running:
+            follower = running.streamer.follower
+            assert follower is not None
+            await running.settle(lambda: bool(follower.structures.get(A)))
+            (watched,) = follower.structures[A]
+            assert watched.shape.level == Decimal('2.00')
+            admin.set_quote(short_call, bid='4.00', ask='4.20', last='4.10')  # 9.00 - 4.20 = 4.80
+            admin.set_quote(long_call, bid='7.00', ask='7.20', last='7.10')  # 7.00 - 4.20 = 2.80: still above
+            await running.settle(lambda: follower.stats.ticks >= 2)
+            await running.sink.drain()
+            assert not any(n.title == title for n in harness.notifier.sent)
+            for bid in ('5.90', '5.80', '5.60'):  # the natural credit (bid - 4.20) falls through 2.00, again and again
+                admin.set_quote(long_call, bid=bid, ask=str(Decimal(bid) + Decimal('0.20')), last=bid)
+            await running.settle(lambda: any(n.title == title for n in harness.notifier.sent), timeout=15)
+            seen = follower.stats.ticks
+            for connection in list(harness.broker.broker.connections):
+                connection.close_for_reset()  # the sockets drop and come back: the same crossing is not re-announced
+            admin.set_quote(long_call, bid='5.50', ask='5.70', last='5.50')
+            await running.settle(lambda: follower.stats.ticks > seen, timeout=20)
+            rebuilds = follower.stats.rebuilds
+            follower.rebuild_soon(A)  # a re-read of the account keeps what the old watch already fired
+            await running.settle(lambda: follower.stats.rebuilds > rebuilds)
+            seen = follower.stats.ticks
+            admin.set_quote(long_call, bid='5.40', ask='5.60', last='5.40')
+            await running.settle(lambda: follower.stats.ticks > seen)
+        notices = [n for n in harness.notifier.sent if n.title == title]
+        assert len(notices) == 1, [n.title for n in harness.notifier.sent]
+        (line,) = [line for section in notices[0].sections for line in section.lines]
+        assert '[critical]' in line and 'natural credit to close fell to' in line, line
+        assert 'through its software stop at 2.00' in line and '50% below entry 4' in line, line
+        assert any(f'fell to {price} per unit' in line for price in ('1.70', '1.60', '1.40')), line  # a real crossing
+        sent = [r for r in harness.broker.admin.requests() if r['method'] in ('POST', 'PUT') and '/orders' in r['path']]
+        assert sent == []  # alert-only: tastyguard never closes a structure by itself
     finally:
         person.close()

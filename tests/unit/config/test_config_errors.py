@@ -85,6 +85,12 @@ def test_a_stop_market_on_spreads_is_rejected() -> None:
     assert "kind 'stop' is not available for spread" in problem
 
 
+def test_a_closing_limit_on_a_spreads_software_stop_is_rejected_with_what_to_use_instead() -> None:
+    (problem,) = problems(HEAD + 'policy:\n  instrument_types:\n    spread: {on_software_trigger: close_limit}\n')
+    assert "on_software_trigger 'close_limit' is not available for spread" in problem
+    assert 'kind: stop_limit' in problem
+
+
 def test_gtc_ext_on_options_is_rejected_when_written_for_options() -> None:
     (problem,) = problems(HEAD + "policy:\n  instrument_types:\n    equity_option: {time_in_force: 'GTC Ext'}\n")
     assert "time_in_force 'GTC Ext' is for equities only" in problem

@@ -153,3 +153,34 @@ def test_a_hands_off_leg_makes_the_whole_structure_hands_off() -> None:
     result = run(VERTICAL, quotes=VERTICAL_QUOTES, policy=policy)
     assert result.writes == ()
     assert {c.status for c in result.coverage} == {CoverageStatus.HANDS_OFF}
+
+
+def test_an_alert_only_debit_spread_states_its_software_stop_per_unit() -> None:
+    # Opened for 10.00 - 6.00 = 4.00 debit per unit (2 units); the built-in spread policy is 50% below: 2.00
+    result = run(VERTICAL, quotes=VERTICAL_QUOTES)
+    (software,) = alerts(result, AlertKind.SOFTWARE_STOP)
+    assert software.symbol == 'SPY' and places(result) == []
+    assert 'software stop at a natural credit of 2.00 per unit' in software.reason
+    assert 'sends one critical alert' in software.reason and 'no order is placed' in software.reason
+
+
+def test_an_alert_only_credit_spread_watches_the_debit_to_close() -> None:
+    # A put credit spread opened for 3.00 - 1.00 = 2.00 credit: the level is 2x the credit, a 4.00 debit
+    short_put, long_put = 'QQQ   270115P00400000', 'QQQ   270115P00390000'
+    legs = [option(short_put, 'QQQ', -1, '3.00'), option(long_put, 'QQQ', 1, '1.00')]
+    result = run(legs, quotes=[quote(short_put, '2.90', '3.10'), quote(long_put, '0.90', '1.00')])
+    (software,) = alerts(result, AlertKind.SOFTWARE_STOP)
+    assert 'software stop at a natural debit of 4.00 per unit' in software.reason
+
+
+def test_a_spread_opened_for_nothing_gets_no_software_stop_and_says_so() -> None:
+    legs = [option(LONG_CALL, 'SPY', 1, '5.00'), option(SHORT_CALL, 'SPY', -1, '5.00')]
+    result = run(legs, quotes=VERTICAL_QUOTES)
+    assert alerts(result, AlertKind.SOFTWARE_STOP) == []
+    assert any('no software stop' in a.reason and a.symbol == 'SPY' for a in alerts(result, AlertKind.SPREAD))
+
+
+def test_a_hands_off_or_stop_limit_spread_gets_no_software_stop() -> None:
+    for policy in ({'instrument_types': {'spread': {'kind': 'none'}}}, STOP_LIMIT):
+        result = run(VERTICAL, quotes=VERTICAL_QUOTES, policy=policy, spread_ticks=PENNY)
+        assert alerts(result, AlertKind.SOFTWARE_STOP) == []

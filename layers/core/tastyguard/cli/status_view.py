@@ -22,8 +22,8 @@ from tastyguard.cli.jobs_view import Request, read_only
 from tastyguard.cli.runtime import connect, job_context, preflight, resolve_target, select_account, settle_config
 from tastyguard.cli.timezones import Zone
 from tastyguard.config.models import Mode, TastyguardConfig
-from tastyguard.engine.actions import CoverageStatus, PositionCoverage
-from tastyguard.engine.types import Holding, QuoteView, WorkingOrder
+from tastyguard.engine.actions import AlertKind, CoverageStatus, PositionCoverage
+from tastyguard.engine.types import Holding, InstrumentType, QuoteView, WorkingOrder
 from tastyguard.jobs.context import JobContext, Stores
 from tastyguard.jobs.ensure_stops import plan_account
 from tastyguard.jobs.outcome import Outcome
@@ -177,15 +177,31 @@ def _coverage_now(cover: PositionCoverage | None) -> str:
     return COVERAGE_WORDS[CoverageStatus.UNPROTECTED]
 
 
+def _alerted_rows(symbol: str, kind: object, held: dict[str, Holding]) -> list[str]:
+    """The position rows an alert belongs to: its symbol's, or for a structure's software stop (named by its
+    underlying) the structure's option legs (not a stock of the same underlying)."""
+    if kind is not AlertKind.SOFTWARE_STOP:
+        return [symbol]
+    own = held.get(symbol)
+    if own is not None and own.instrument_type is InstrumentType.FUTURE_OPTION:
+        return [symbol]
+    legs = (h for h in held.values() if h.instrument_type is InstrumentType.EQUITY_OPTION)
+    return [h.symbol for h in legs if h.underlying_symbol == symbol]
+
+
 def _positions(ctx: JobContext, account: str, outcome: Outcome) -> list[PositionRow]:
     plan, read = plan_account(ctx, account, 'status', outcome)
     coverage: dict[str, PositionCoverage] = {cover.symbol: cover for cover in plan.coverage}
     alerts: dict[str, list[str]] = {}
+    held = {holding.symbol: holding for holding in read.holdings}
     for action in plan.actions:
         severity = getattr(action, 'severity', None)
         kind = getattr(action, 'kind', None)
-        if severity is not None and kind is not None and action.symbol:
-            alerts.setdefault(action.symbol, []).append(f'{str(kind).replace("_", " ")} ({severity})')
+        if severity is None or kind is None or not action.symbol:
+            continue
+        text = f'{str(kind).replace("_", " ")} ({severity})'
+        for symbol in _alerted_rows(action.symbol, kind, held):
+            alerts.setdefault(symbol, []).append(text)
     rows = []
     for holding in sorted(read.holdings, key=lambda h: h.symbol):
         cover = coverage.get(holding.symbol)

@@ -208,6 +208,11 @@ class ScopedOverride(PolicyOverride):
                 problems.append(f"{name} '{kind}' is not available for {scope} (tastytrade allows: {names})")
         if self.time_in_force is StopTimeInForce.GTC_EXT and scope not in EXT_SCOPES:
             problems.append(f"time_in_force 'GTC Ext' is for equities only, not {scope}")
+        if self.on_software_trigger is SoftwareTrigger.CLOSE_LIMIT and scope is PolicyScope.SPREAD:
+            problems.append(
+                "on_software_trigger 'close_limit' is not available for spread: a structure's software stop only "
+                'alerts (for an order that closes it, set kind: stop_limit, a multi-leg stop the broker holds)'
+            )
         return problems
 
 

@@ -17,6 +17,10 @@ structure has more than four legs, or while any leg is missing a bid or ask. A w
 ours is kept when its legs match the structure exactly; otherwise it is cancelled and a new one placed
 (a replace cannot change legs). Without a ``stop_limit`` policy, our multi-leg orders are kept only while
 every leg is held, closes it and fits its position.
+
+An ``alert_only`` structure gets a **software stop** instead (:func:`structure_level`): the same level per unit,
+unrounded, which the streamer watches against the structure's natural closing price from its legs' quotes;
+reaching it sends one critical alert (a structure is never closed by tastyguard without a stop-limit policy).
 """
 
 from __future__ import annotations
@@ -44,9 +48,9 @@ from tastyguard.engine.coverage import CANCELLABLE_STATUSES, REPLACEABLE_STATUSE
 from tastyguard.engine.expiry import minutes_left
 from tastyguard.engine.multi_leg import settle_multi_leg, staying_quantity
 from tastyguard.engine.settle import id_key, improves
-from tastyguard.engine.trigger import NoStop, StopPrice, compute_stop, limit_price
+from tastyguard.engine.trigger import NoStop, StopPrice, compute_stop, limit_price, stop_level
 from tastyguard.engine.types import Holding, InstrumentType, OrderType, QuoteView, TimeInForce, WorkingOrder
-from tastyguard.engine.wording import money, order_text, qty
+from tastyguard.engine.wording import approx, cents, money, order_text, qty
 from tastyguard.ticks import TickLike
 
 MAX_LEGS = 4
@@ -84,6 +88,68 @@ def _natural(
         natural += sign * ratio[leg.symbol] * (quote.bid if leg.is_long else quote.ask)
         mid += sign * ratio[leg.symbol] * (quote.bid + quote.ask) / _TWO
     return natural, mid
+
+
+@dataclass(frozen=True, slots=True)
+class StructureLevel:
+    """An alert-only structure's software stop: the natural closing price per unit the streamer watches.
+
+    ``legs`` are ``(symbol, contracts per unit, long)``; ``debit`` says the structure was opened for a debit
+    (closing it sells for a credit: the stop is reached when that credit falls to ``level``), else for a credit
+    (closing it pays a debit: reached when that debit rises to ``level``).
+    """
+
+    underlying: str
+    legs: tuple[tuple[str, Decimal, bool], ...]
+    units: Decimal
+    debit: bool
+    entry: Decimal
+    level: Decimal
+    how: str
+
+    @property
+    def side(self) -> str:
+        """What the level is measured on, in words."""
+        return 'natural credit' if self.debit else 'natural debit'
+
+
+def structure_level(
+    underlying: str, legs: Sequence[Holding], policy: EffectivePolicy, high_water: Decimal | None = None
+) -> StructureLevel | str:
+    """The software stop of a structure per unit (as :func:`_price` measures it, unrounded), or why there is none."""
+    if any(leg.size != int(leg.size) for leg in legs):
+        return 'leg quantities are not whole contracts'
+    units = Decimal(math.gcd(*(int(leg.size) for leg in legs)))
+    ratio = {leg.symbol: leg.size / units for leg in legs}
+    opened = sum(((1 if leg.is_long else -1) * ratio[leg.symbol] * leg.average_open_price for leg in legs), _ZERO)
+    if opened == 0:
+        return 'it was opened for a net price of zero; no basis for a stop'
+    debit = opened > 0
+    level = stop_level(policy, long=debit, option=True, entry=abs(opened), mark=None, high_water=high_water)
+    if isinstance(level, NoStop):
+        return level.explanation
+    price, how = level
+    if price <= 0:
+        return f'its stop level {approx(price)} is not above zero'
+    shape = tuple((leg.symbol, ratio[leg.symbol], leg.is_long) for leg in legs)
+    return StructureLevel(underlying, shape, units, debit, abs(opened), price, how)
+
+
+def _software_structure(ctx: Context, underlying: str, legs: Sequence[Holding], policy: EffectivePolicy) -> Action:
+    """What the plan says about an alert-only structure: its software stop, or why it has none."""
+    found = structure_level(underlying, legs, policy, ctx.inputs.high_water.get(underlying))
+    label = f'{underlying} structure {_legs_text(legs)}'
+    if isinstance(found, str):
+        text = f'{label}: no software stop ({found}); spreads are alert-only: protect it by hand'
+        return ctx.alert(AlertKind.SPREAD, Severity.WARNING, underlying, text)
+    moves = 'falls' if found.debit else 'rises'
+    text = (
+        f'{label}: software stop at a {found.side} of {cents(found.level)} per unit ({found.how}): spreads are '
+        f"alert-only (kind: {policy.kind}), so no order is placed; the streamer watches the legs' quotes and, when "
+        f'the {found.side} to close {moves} to the level, sends one critical alert (a structure is not closed by '
+        'tastyguard: close it yourself, or set the spread policy to stop_limit)'
+    )
+    return ctx.alert(AlertKind.SOFTWARE_STOP, Severity.INFO, underlying, text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +300,8 @@ def plan_structures(
     for underlying, legs in structures.items():
         policy = ctx.structure_policy(underlying, legs)
         leg_policies.update(dict.fromkeys((leg.symbol for leg in legs), policy))
+        if policy.kind is StopKind.ALERT_ONLY:
+            actions.append(_software_structure(ctx, underlying, legs, policy))
         if policy.kind is not StopKind.STOP_LIMIT:
             continue
         symbols = {leg.symbol for leg in legs}

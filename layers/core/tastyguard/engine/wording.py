@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from tastyguard.engine.types import Holding, OrderType, WorkingOrder
 
+_CENT = Decimal('0.01')
 _FOUR_PLACES = Decimal('0.0001')
 
 
@@ -23,6 +24,12 @@ def approx(value: Decimal) -> str:
     """An unrounded price for a sentence: at most 4 decimals (``160.6950``, not ``160.69500000001``)."""
     exponent = value.as_tuple().exponent
     return money(value.quantize(_FOUR_PLACES)) if isinstance(exponent, int) and exponent < -4 else money(value)
+
+
+def cents(value: Decimal) -> str:
+    """A net price for a sentence with at least two decimals (``1.40``, not ``1.4``), at most four."""
+    exponent = value.as_tuple().exponent
+    return money(value.quantize(_CENT)) if isinstance(exponent, int) and exponent > -2 else approx(value)
 
 
 def position(holding: Holding) -> str:

@@ -15,7 +15,8 @@
   event to the fast path (the bus when deployed, in process locally), whose symbol-scoped ``ensure_stops``
   replaces the stop through the executor, the intent log and the account lease; ratchets for a position are
   coalesced while one waits. A software stop, a price-alert level and a stop through the market go to
-  :mod:`~tastyguard.streaming.price_actions`.
+  :mod:`~tastyguard.streaming.price_actions`. An alert-only option structure is judged
+  (:func:`~tastyguard.streaming.prices.decide_structure`) whenever a quote of one of its legs changes.
 * **Marks** move in memory on every valid quote and are written at most every ``mark_write_seconds`` per
   position (and always before a ratchet), so a restart continues from where the trail was.
 * **Seeds**: a trailed position with no stored mark (held before tastyguard watched it) is seeded from DXLink
@@ -38,6 +39,7 @@ from decimal import Decimal
 from typing import Any
 
 from tastyguard.broker.errors import BrokerError
+from tastyguard.engine.spread_stop import StructureLevel
 from tastyguard.jobs.context import JobContext
 from tastyguard.streaming import price_actions
 from tastyguard.streaming.dxlink.candles import CandlePeriod, CandleSubscription
@@ -50,9 +52,12 @@ from tastyguard.streaming.prices import (
     Ratchet,
     SoftwareCross,
     StopThrough,
+    StructureCross,
     Tick,
     Watched,
+    WatchedStructure,
     decide,
+    decide_structure,
     seed,
 )
 from tastyguard.streaming.quotes import QuoteBook
@@ -132,7 +137,9 @@ class PriceFollower:
         self._book = book  # the latest quotes: a rebuilt or seeded watch is judged on them at once
         self.stats = FollowStats()
         self.watches: dict[str, list[Watched]] = {}
+        self.structures: dict[str, list[WatchedStructure]] = {}  # alert-only structures, per account
         self._by_symbol: dict[str, list[Watched]] = {}
+        self._structures_by_leg: dict[str, list[WatchedStructure]] = {}
         self._streamer_of: dict[str, str] = {}
         self._queue: asyncio.Queue[Decision] = asyncio.Queue()
         self._waiting: set[tuple[str, str]] = set()  # positions with a ratchet in the queue
@@ -158,23 +165,23 @@ class PriceFollower:
         """Decide on every watched position whose quote changed."""
         self._book = book
         now = self.ctx.clock()
+        structures: dict[int, WatchedStructure] = {}
         for symbol in changed:
+            for structure in self._structures_by_leg.get(symbol, ()):
+                structures[id(structure)] = structure
             watching = self._by_symbol.get(symbol)
-            latest = book.latest.get(symbol)
-            if not watching or latest is None:
+            tick = _tick(book, symbol)
+            if not watching or tick is None:
                 continue
-            stamp = book.exchange_ms.get(symbol)
-            tick = Tick(
-                bid=latest.bid,
-                ask=latest.ask,
-                last=latest.last,
-                received_at=latest.quoted_at,
-                quoted_at=None if stamp is None else datetime.fromtimestamp(stamp / 1000, UTC),
-            )
             self.stats.ticks += 1
             for watched in watching:
                 for decision in decide(watched, tick, now, self._window):
                     self._enqueue(decision)
+        for structure in structures.values():
+            legs = {symbol: tick for symbol in structure.leg_symbols if (tick := _tick(book, symbol)) is not None}
+            cross = decide_structure(structure, legs, now)
+            if cross is not None:
+                self._enqueue(cross)
 
     def on_candles(self, events: Sequence[FeedEvent]) -> None:
         """Take candle history for the seeds waiting on it."""
@@ -253,6 +260,8 @@ class PriceFollower:
                 await self._jobs(price_actions.alert_level, self.ctx, watched, str(decision.level), decision.price)
             elif isinstance(decision, StopThrough):
                 await self._jobs(price_actions.confirm_stop_through, self.ctx, watched, decision.stop, decision.price)
+            elif isinstance(decision, StructureCross):
+                await self._jobs(price_actions.alert_structure, self.ctx, decision.watched, decision.price)
         except Exception:
             self.stats.action_failures += 1
             logger.exception(
@@ -319,7 +328,7 @@ class PriceFollower:
         """Re-read ``account`` now (keeping what the old watches learned)."""
         self._rebuild_at[account] = self._monotonic() + self.settings.rebuild_every_seconds
         try:
-            fresh: list[Watched] = await self._jobs(watch_account, self.ctx, account)
+            fresh, structures = await self._jobs(watch_account, self.ctx, account)
         except (BrokerError, Exception) as error:
             self.stats.rebuild_failures += 1
             self._rebuild_at[account] = self._monotonic() + max(5.0, self.settings.rebuild_debounce_seconds)
@@ -331,15 +340,20 @@ class PriceFollower:
             if before is not None:
                 _carry(before, watched)
         self.watches[account] = fresh
+        fired = {_shape_identity(s.shape) for s in self.structures.get(account, []) if s.fired}
+        for structure in structures:
+            structure.fired = _shape_identity(structure.shape) in fired
+        self.structures[account] = structures
         self._index()
         self.stats.rebuilds += 1
-        self._replay(fresh)  # quotes that came before the watch (a restart, a new position) count now
+        self._replay(fresh, structures)  # quotes that came before the watch (a restart, a new position) count now
         await self._start_seeds(fresh)
 
-    def _replay(self, watching: Iterable[Watched]) -> None:
+    def _replay(self, watching: Iterable[Watched], structures: Iterable[WatchedStructure] = ()) -> None:
         """Judge ``watching`` on the latest quotes the book holds (a stale one moves nothing: its age counts)."""
         if self._book is not None:
-            self.on_quotes({w.symbol for w in watching} & set(self._book.latest), self._book)
+            symbols = {w.symbol for w in watching} | {leg for s in structures for leg in s.leg_symbols}
+            self.on_quotes(symbols & set(self._book.latest), self._book)
 
     def _index(self) -> None:
         by_symbol: dict[str, list[Watched]] = {}
@@ -347,6 +361,12 @@ class PriceFollower:
             for watched in watching:
                 by_symbol.setdefault(watched.symbol, []).append(watched)
         self._by_symbol = by_symbol
+        by_leg: dict[str, list[WatchedStructure]] = {}
+        for structures in self.structures.values():
+            for structure in structures:
+                for leg in structure.leg_symbols:
+                    by_leg.setdefault(leg, []).append(structure)
+        self._structures_by_leg = by_leg
 
     # --- seeds ---------------------------------------------------------------------------------------------
     async def _start_seeds(self, watching: Sequence[Watched]) -> None:
@@ -402,6 +422,26 @@ class PriceFollower:
     def seeding(self) -> list[str]:
         """The candle symbols whose history is awaited."""
         return sorted(self._seeds)
+
+
+def _tick(book: QuoteBook, symbol: str) -> Tick | None:
+    """The book's latest quote of ``symbol`` as the decisions take it (None before the first)."""
+    latest = book.latest.get(symbol)
+    if latest is None:
+        return None
+    stamp = book.exchange_ms.get(symbol)
+    return Tick(
+        bid=latest.bid,
+        ask=latest.ask,
+        last=latest.last,
+        received_at=latest.quoted_at,
+        quoted_at=None if stamp is None else datetime.fromtimestamp(stamp / 1000, UTC),
+    )
+
+
+def _shape_identity(shape: StructureLevel) -> tuple[object, ...]:
+    """The same structure across rebuilds: same legs and ratios, same entry (a changed structure is a new one)."""
+    return (shape.legs, shape.entry)
 
 
 def _identity(watched: Watched) -> tuple[str, bool, str]:

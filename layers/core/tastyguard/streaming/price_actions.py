@@ -8,6 +8,8 @@
   position's open time, so it is placed once however often the level is crossed or the sockets drop), placed
   through the executor and the intent log under the account lease, then a reconcile and a message saying what
   the broker did.
+* :func:`alert_structure`: an alert-only option structure's natural closing price reached its software stop:
+  confirmed on REST quotes, one critical alert (a structure is never closed without a stop-limit policy).
 * :func:`alert_level` and :func:`confirm_stop_through`: price-alert levels and broker stops already through
   the market, as de-duplicated alerts (re-sent per ``notifications.realert_after_minutes``).
 """
@@ -27,7 +29,7 @@ from tastyguard.engine.actions import PlaceStop, Plan, StopLeg, StopSpec
 from tastyguard.engine.coverage import closing_action
 from tastyguard.engine.identifiers import external_identifier
 from tastyguard.engine.types import OrderType, TimeInForce
-from tastyguard.engine.wording import approx, money
+from tastyguard.engine.wording import approx, cents, money
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.executor import Executor
 from tastyguard.jobs.invocation import JobInvocation, JobName
@@ -39,7 +41,7 @@ from tastyguard.jobs.tracking import TERMINAL
 from tastyguard.notify.dedupe import AlertCandidate
 from tastyguard.notify.notice import Notice, NoticeSection
 from tastyguard.store.lease import AccountLease, LeaseUnavailableError
-from tastyguard.streaming.prices import BrokerStop, Watched
+from tastyguard.streaming.prices import BrokerStop, Watched, WatchedStructure, natural_price
 from tastyguard.ticks import Rounding, round_to_tick
 
 logger = logging.getLogger('tastyguard.streaming')
@@ -108,6 +110,39 @@ def confirm_stop_through(ctx: JobContext, watched: Watched, stop: BrokerStop, pr
     key = f'stop_through:{watched.account}:{stop.order_id}'
     candidate = AlertCandidate(key, 'stop_through', Severity.WARNING, text, watched.symbol)
     return announce(ctx, watched.account, [candidate], f'{watched.symbol}: a stop is through the market')
+
+
+def alert_structure(ctx: JobContext, structure: WatchedStructure, seen: Decimal) -> bool:
+    """An alert-only structure's natural closing price reached its software stop: confirm on REST quotes, alert.
+
+    One critical alert per structure (its legs, level, the natural price, what to do); nothing is sent to the
+    broker. A REST read that shows the structure changed, or a price not through the level (a stray tick),
+    re-arms the watch instead.
+    """
+    shape, account = structure.shape, structure.account
+    legs = set(structure.leg_symbols)
+    read = read_account(ctx.broker, ctx.stores.instruments, account, only=lambda h: [x for x in h if x.symbol in legs])
+    held = {h.symbol: h for h in read.holdings if h.symbol in legs}
+    if set(held) != legs or any(held[s].is_long != long for s, _, long in shape.legs):
+        logger.info('%s: the structure changed since it was watched; the next rebuild watches it', structure.symbol)
+        return False
+    price = natural_price(shape, read.quotes)
+    if price is None or not (price <= shape.level if shape.debit else price >= shape.level):
+        logger.info('%s: REST quotes put the %s at %s, not through %s; still watching', structure.symbol, shape.side,
+                    price, shape.level)  # fmt: skip
+        structure.fired = False
+        return False
+    legs_text = ' / '.join(f'{"+" if h.is_long else "-"}{h.size.normalize()} {h.symbol.strip()}' for h in held.values())
+    moved = 'fell' if shape.debit else 'rose'
+    text = (
+        f'{structure.symbol} structure {legs_text}: the {shape.side} to close {moved} to {cents(price)} per unit, '
+        f'through its software stop at {cents(shape.level)} ({shape.how}; the stream saw {cents(seen)}); spreads are '
+        'alert-only, so tastyguard sent nothing: close it yourself if you want out (or set the spread policy to '
+        'stop_limit for a broker-held multi-leg stop)'
+    )
+    key = f'software_stop_hit:{account}:{structure.symbol}:{shape.entry}:{"/".join(sorted(legs))}'
+    candidate = AlertCandidate(key, 'software_stop_hit', Severity.CRITICAL, text, structure.symbol)
+    return announce(ctx, account, [candidate], f'{structure.symbol}: structure software stop reached')
 
 
 def act_on_software_stop(ctx: JobContext, watched: Watched, level: Decimal, seen: Decimal) -> list[ActionResult]:

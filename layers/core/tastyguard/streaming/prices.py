@@ -12,6 +12,9 @@ For each watched position (:class:`Watched`, built from a REST read by :mod:`tas
   ``trail_quote_max_age_seconds``.
 * **Software stops** (a level the broker holds no stop for: futures options): the first valid quote at or
   through the level is a :class:`SoftwareCross` (once per position; the job confirms with a REST quote).
+  An alert-only option structure (:class:`WatchedStructure`) is judged on its natural closing price per unit,
+  from every leg's latest quote (all of them valid and fresh, else no decision): reaching its level is a
+  :class:`StructureCross` (once per structure; the job confirms with REST quotes).
 * **Price alerts** (``price_alerts``): the first crossing of each level is a :class:`LevelCrossed`.
 * **Stops through the market**: a working broker stop (anyone's) whose trigger the market is already through is
   a :class:`StopThrough` (once per order): it triggered and has not filled (a gap, a closed market).
@@ -22,7 +25,7 @@ Every decision is taken at most once until the watch is rebuilt (after a fill, a
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -31,6 +34,7 @@ from tastyguard.config.effective import EffectivePolicy
 from tastyguard.config.levels import PriceLevel
 from tastyguard.config.policy import Basis
 from tastyguard.engine.settle import improves
+from tastyguard.engine.spread_stop import StructureLevel
 from tastyguard.engine.trigger import NoStop, StopPrice, compute_stop, stop_level, trail_reference
 from tastyguard.engine.types import InstrumentType, QuoteView
 from tastyguard.ticks import TickLike
@@ -122,7 +126,36 @@ class StopThrough:
     price: Decimal
 
 
-Decision = Ratchet | MarkMoved | SoftwareCross | LevelCrossed | StopThrough
+@dataclass
+class WatchedStructure:
+    """An alert-only option structure whose software stop the streamer watches (see :class:`StructureLevel`)."""
+
+    account: str
+    shape: StructureLevel
+    policy: EffectivePolicy
+    fired: bool = False
+
+    @property
+    def symbol(self) -> str:
+        """The structure's name in messages and logs: its underlying."""
+        return self.shape.underlying
+
+    @property
+    def leg_symbols(self) -> tuple[str, ...]:
+        """The legs' symbols."""
+        return tuple(symbol for symbol, _, _ in self.shape.legs)
+
+
+@dataclass(frozen=True)
+class StructureCross:
+    """The natural closing price of a watched structure reached its software stop."""
+
+    watched: WatchedStructure
+    level: Decimal
+    price: Decimal
+
+
+Decision = Ratchet | MarkMoved | SoftwareCross | LevelCrossed | StopThrough | StructureCross
 
 
 @dataclass(frozen=True)
@@ -272,3 +305,38 @@ def _through(watched: Watched, quote: QuoteView) -> Iterable[Decision]:
             watched.stops_fired.add(stop.order_id)
             found.append(StopThrough(watched, stop, price))
     return found
+
+
+def natural_price(shape: StructureLevel, quotes: Mapping[str, QuoteView]) -> Decimal | None:
+    """The structure's natural closing price per unit, positive (a credit for a debit structure, else a debit).
+
+    Long legs are sold at their bids, short legs bought at their asks; None when any leg lacks a sane book.
+    """
+    total = Decimal(0)
+    for symbol, ratio, long in shape.legs:
+        quote = quotes.get(symbol)
+        if quote is None or quote.bid is None or quote.ask is None or quote.bid <= 0 or quote.ask <= 0:
+            return None
+        if quote.bid > quote.ask:
+            return None  # crossed
+        total += ratio * (quote.bid if long else -quote.ask)
+    return total if shape.debit else -total
+
+
+def decide_structure(structure: WatchedStructure, ticks: Mapping[str, Tick], now: datetime) -> StructureCross | None:
+    """What the legs' latest quotes mean for an alert-only structure (every leg quote valid and fresh)."""
+    if structure.fired:
+        return None
+    limit = timedelta(seconds=structure.policy.trail_quote_max_age_seconds)
+    views: dict[str, QuoteView] = {}
+    for symbol in structure.leg_symbols:
+        tick = ticks.get(symbol)
+        if tick is None or now - (tick.quoted_at or tick.received_at) > limit:
+            return None  # one stale leg could make the net look through the level when it is not
+        views[symbol] = tick.view(symbol)
+    price = natural_price(structure.shape, views)
+    level = structure.shape.level
+    if price is None or price <= 0 or not (price <= level if structure.shape.debit else price >= level):
+        return None
+    structure.fired = True
+    return StructureCross(structure, level, price)

@@ -2,7 +2,8 @@
 
 Positions, working orders (with the ownership verdicts the jobs use: a person's edit of our stop is theirs),
 tick tables, the effective policy of each position, its stored high-water mark (only if it belongs to this
-position) and, for a position the broker holds no stop for, its software stop level.
+position) and, for a position the broker holds no stop for, its software stop level; and every option structure
+under an ``alert_only`` spread policy, with its software stop per unit.
 """
 
 from __future__ import annotations
@@ -14,19 +15,22 @@ from tastyguard.config.policy import StopKind
 from tastyguard.engine.context import Context
 from tastyguard.engine.coverage import COVERAGE_STATUSES, closes
 from tastyguard.engine.position import software_level
+from tastyguard.engine.spread_stop import StructureLevel, structure_level
+from tastyguard.engine.structures import find_structures
 from tastyguard.engine.trigger import NoStop
 from tastyguard.engine.types import Holding, InstrumentType, PlanInputs, WorkingOrder
 from tastyguard.jobs import mapping, ownership
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.reading import read_instruments, read_positions
-from tastyguard.streaming.prices import BrokerStop, Watched
+from tastyguard.streaming.prices import BrokerStop, Watched, WatchedStructure
 
 SOFTWARE_TYPES = frozenset({InstrumentType.FUTURE_OPTION})
 """Positions the broker takes no stop orders for: the streamer watches their level instead."""
 
 
-def watch_account(ctx: JobContext, account: str) -> list[Watched]:
-    """The watched positions of ``account`` (raises a broker error when positions or orders cannot be read)."""
+def watch_account(ctx: JobContext, account: str) -> tuple[list[Watched], list[WatchedStructure]]:
+    """The watched positions and alert-only structures of ``account`` (raises a broker error when positions or
+    orders cannot be read)."""
     _, holdings = read_positions(ctx.broker, account)
     orders = ctx.broker.live_orders(account)
     verdicts = ownership.decide(orders, ctx.stores.ledger.all(account), ownership.lazy_intents(ctx, account))
@@ -74,7 +78,20 @@ def watch_account(ctx: JobContext, account: str) -> list[Watched]:
             if not isinstance(level, NoStop) and level[0] > 0:
                 entry.software_level = level[0]
         watched.append(entry)
-    return watched
+    return watched, _structures(account, planning, holdings)
+
+
+def _structures(account: str, planning: Context, holdings: list[Holding]) -> list[WatchedStructure]:
+    """The option structures whose spread policy is alert_only and that have a software stop level."""
+    found: list[WatchedStructure] = []
+    for underlying, legs in find_structures(holdings).items():
+        policy = planning.structure_policy(underlying, legs)
+        if policy.kind is not StopKind.ALERT_ONLY:
+            continue
+        shape = structure_level(underlying, legs, policy)  # measured from the entry, as the plan states it
+        if isinstance(shape, StructureLevel):
+            found.append(WatchedStructure(account, shape, policy))
+    return found
 
 
 def _stops(orders: list[WorkingOrder], holding: Holding) -> tuple[BrokerStop, ...]:
