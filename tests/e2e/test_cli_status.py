@@ -4,9 +4,11 @@ scripts (``--json``)."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from rich.console import Console
 
@@ -14,6 +16,9 @@ from paperbroker.server import PaperBroker
 from tastyguard.cli import exit_codes
 from tastyguard.cli.status_view import Status, watch_loop
 from tastyguard.cli.timezones import Zone
+from tastyguard.store.schema import STATE_TABLE
+from tastyguard.store.table import StateTable
+from tastyguard.streaming.health import Health, HealthReport, SocketHealth
 
 from .conftest import MotoEndpoint, invoke
 
@@ -59,6 +64,48 @@ def test_status_shows_software_stops_on_the_futures_option_and_on_both_legs_of_a
     assert {long_call, short_call} <= software
     assert any(symbol.startswith('./') for symbol in software)  # the futures option's own
     assert rows[long_call]['stops'] == [] and rows[short_call]['stops'] == []  # nothing placed on a leg
+
+
+def _health_item(moto_endpoint: MotoEndpoint, *, age: timedelta, healthy: bool = True) -> None:
+    """The item a running streamer writes every 30 s, written ``age`` ago."""
+    table = boto3.resource('dynamodb', endpoint_url=moto_endpoint.url, region_name='us-east-1').Table(
+        STATE_TABLE.default_name
+    )
+    state = StateTable(table)
+    Health(
+        check=lambda: HealthReport(
+            {
+                'account': SocketHealth(connected=True, silent_for=1.0, reconnects=0),
+                'dxlink': SocketHealth(connected=healthy, silent_for=2.0, reconnects=3),
+            },
+            healthy=healthy,
+            symbols=12,
+            detail='' if healthy else 'dxlink: reconnecting',
+        ),
+        wall=lambda: datetime.now(UTC) - age,
+        owner='streamer-test',
+        state=state,
+    ).beat(0.0)
+
+
+def test_status_shows_whether_the_streamer_reports(
+    paper: PaperBroker, local_store: str, moto_endpoint: MotoEndpoint
+) -> None:
+    assert _status(paper, local_store)['streamer'] is None  # never ran
+    _health_item(moto_endpoint, age=timedelta(seconds=5))
+    streamer = _status(paper, local_store)['streamer']
+    assert streamer['healthy'] is True and streamer['reporting'] is True and streamer['symbols'] == 12
+    assert streamer['sockets']['dxlink']['reconnects'] == 3
+    table = invoke('status', '--api-url', paper.api_url, '--store', local_store).stdout
+    assert 'streamer: healthy' in table and '12 symbols' in table
+    _health_item(moto_endpoint, age=timedelta(seconds=20), healthy=False)
+    assert _status(paper, local_store)['streamer']['healthy'] is False
+    assert 'streamer unhealthy: dxlink: reconnecting' in invoke('status', '--store', local_store, '--api-url',
+                                                                paper.api_url).stdout  # fmt: skip
+    _health_item(moto_endpoint, age=timedelta(minutes=10))
+    silent = _status(paper, local_store)['streamer']
+    assert silent['reporting'] is False and silent['healthy'] is False and silent['age_seconds'] >= 600
+    assert 'streamer SILENT' in invoke('status', '--api-url', paper.api_url, '--store', local_store).stdout
 
 
 def test_status_json_shows_the_switches_and_the_last_run_of_each_job(paper: PaperBroker, local_store: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +31,7 @@ from tastyguard.notify.ports import MemoryNotifier
 from tastyguard.store.alerts import AlertStateStore
 from tastyguard.store.control import CircuitBreaker
 from tastyguard.store.runs import RunStore
+from tastyguard.store.table import StateTable
 
 COVERAGE_WORDS = {
     CoverageStatus.PROTECTED: 'protected',
@@ -113,6 +114,7 @@ class Status:
     kill_switch: dict[str, Any]
     accounts: list[AccountStatus]
     notes: list[str] = field(default_factory=list)
+    streamer: dict[str, Any] | None = None  # the streamer's last health item (None: no streamer has reported)
 
     @property
     def exit_code(self) -> int:
@@ -129,6 +131,7 @@ class Status:
             'timezone': self.zone.name,
             'kill_switch': self.kill_switch,
             'accounts': [account.to_json() for account in self.accounts],
+            'streamer': self.streamer,
             'critical': any(a.critical for a in self.accounts),
             'exit_code': self.exit_code,
             'notes': self.notes,
@@ -260,6 +263,54 @@ def _account_status(
     )
 
 
+STREAMER_SILENT_AFTER = timedelta(minutes=2)
+"""The streamer writes its health item every 30 s: four missed writes and it counts as silent."""
+
+
+def _streamer(state: StateTable, zone: Zone, now: datetime) -> dict[str, Any] | None:
+    """What the streamer last reported, and whether it still reports."""
+    from tastyguard.streaming.health import read_health  # noqa: PLC0415 (only status reads it)
+
+    record = read_health(state)
+    if record is None:
+        return None
+    age = max(0.0, (now - record.updated_at).total_seconds())
+    reporting = age <= STREAMER_SILENT_AFTER.total_seconds()
+    return {
+        'healthy': record.healthy and reporting,
+        'reporting': reporting,
+        'updated_at': zone.iso(record.updated_at),
+        'age_seconds': round(age),
+        'symbols': record.symbols,
+        'sockets': {name: {k: _plain(v) for k, v in socket.items()} for name, socket in record.sockets.items()},
+        'detail': record.detail,
+        'owner': record.owner,
+    }
+
+
+def _plain(value: Any) -> Any:
+    """A stored number as JSON has it (DynamoDB gives every number back as a Decimal)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def _streamer_line(streamer: dict[str, Any] | None, zone: Zone) -> str:
+    if streamer is None:
+        return 'streamer: [dim]no report (not deployed, or it never ran)[/]'
+    since = f'last report {zone.short(streamer["updated_at"])} ({streamer["age_seconds"]} s ago)'
+    if not streamer['reporting']:
+        return f'[bold red]streamer SILENT[/]: {since}; fills are protected only by the scheduled sweeps'
+    sockets = ', '.join(
+        f'{name} {"connected" if socket.get("connected") else "[bold red]down[/]"}'
+        for name, socket in sorted(streamer['sockets'].items())
+    )
+    if not streamer['healthy']:
+        detail = f': {escape(streamer["detail"])}' if streamer['detail'] else ''
+        return f'[yellow]streamer unhealthy[/]{detail} · {sockets} · {since}'
+    return f'streamer: healthy · {sockets} · {streamer["symbols"]} symbols · {since}'
+
+
 def collect(request: Request, zone: Zone, now: Callable[[], datetime]) -> Status:
     """Read everything the status shows."""
     target = resolve_target(
@@ -296,7 +347,19 @@ def collect(request: Request, zone: Zone, now: Callable[[], datetime]) -> Status
             for entry in config.accounts
             if wanted is None or entry.account_number == wanted
         ]
-        return Status(where.store, where.description, target.environment.name.value, zone, now(), kill, accounts, notes)
+        generated = now()
+        streamer = _streamer(session.state, zone, generated)
+        return Status(
+            where.store,
+            where.description,
+            target.environment.name.value,
+            zone,
+            generated,
+            kill,
+            accounts,
+            notes,
+            streamer,
+        )
 
 
 def _stop_text(stop: dict[str, Any]) -> str:
@@ -333,6 +396,7 @@ def render(status: Status) -> Group:
         parts.append(f'[bold red]kill switch ENGAGED[/]: {escape(kill["reason"] or "no reason given")}')
     else:
         parts.append('kill switch: off')
+    parts.append(_streamer_line(status.streamer, zone))
     for account in status.accounts:
         trip = account.breaker
         breaker = (
