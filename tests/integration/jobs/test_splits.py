@@ -56,8 +56,18 @@ def _protect_then_split(harness: Harness, ratio: str, orders: str) -> dict[str, 
 def test_a_split_re_derives_our_stop_from_scratch_whatever_the_broker_did(harness: Harness, orders: str) -> None:
     split = _protect_then_split(harness, '3:2', orders)
     assert split['positions'][0]['new-quantity'] == '151'  # 151.5: the half share is paid in cash
+    before = _ours(harness)
+    harness.broker.admin.clear_requests()
 
     _run(harness)
+
+    if orders == 'adjust':  # FINRA 5330 made it 151 @ 90.00, exactly the stop derived again: kept, no write
+        assert harness.writes() == [] and [o['id'] for o in _ours(harness)] == [o['id'] for o in before]
+        assert any(
+            'exactly the stop derived again from scratch' in line and '; kept' in line for line in _messages(harness)
+        )
+    else:
+        assert [w['method'] for w in harness.writes()] == (['POST'] if orders == 'cancel' else ['DELETE', 'POST'])
 
     (stop,) = _ours(harness)
     assert stop['legs'][0]['action'] == 'Sell to Close' and stop['legs'][0]['quantity'] == 151
@@ -65,7 +75,7 @@ def test_a_split_re_derives_our_stop_from_scratch_whatever_the_broker_did(harnes
     assert Decimal(_position(harness, 'AAPL')['average-open-price']) == Decimal(100)
     told = [line for line in _messages(harness) if 'AAPL 3:2 split' in line]
     assert len(told) == 1 and '101 → 151 shares' in told[0] and 'average open 150 → 100' in told[0]
-    assert 'Sell to Close 151 Stop @ 90.00' in told[0]
+    assert 'Sell to Close 151 Stop @ 90' in told[0]
 
 
 def test_a_second_run_after_the_split_changes_nothing(harness: Harness) -> None:
@@ -140,18 +150,19 @@ def test_a_reverse_split_that_leaves_less_than_a_share_cancels_our_stop_at_once(
 
 
 def test_the_breaker_refuses_a_replacement_before_its_cancel_never_between_cancel_and_place(harness: Harness) -> None:
-    """Splits in quick succession: each re-derived stop is a cancel and a place. When the per-position write
-    budget has room for only one of the two, neither is sent and the broker's adjusted stop stays (before, the
-    cancel went through, the place tripped the breaker, and the position was left naked)."""
+    """Splits in quick succession at a broker that leaves working orders as they were: each re-derived stop is a
+    cancel and a place. When the per-position write budget has room for only one of the two, neither is sent and
+    the old stop stays (before, the cancel went through, the place tripped the breaker, and the position was left
+    naked)."""
     admin = harness.broker.admin
     admin.add_position(ACCOUNT, 'AAPL', 1, '20.00', bid='20.00', ask='20.01', last='20.00')
     _run(harness)  # write 1
     for _ in range(2):  # writes 2-5
         admin.set_market_open(False)
-        admin.split('AAPL', '2:1', orders='adjust')
+        admin.split('AAPL', '2:1', orders='keep')
         _run(harness)
     admin.set_market_open(False)
-    admin.split('AAPL', '2:1', orders='adjust')
+    admin.split('AAPL', '2:1', orders='keep')
     extra = harness.ctx.config.safety.max_writes_per_symbol - 6
     for _ in range(extra):  # leave room for exactly one more write on AAPL
         harness.ctx.stores.breaker.record_write(ACCOUNT, 'AAPL')
@@ -159,5 +170,5 @@ def test_the_breaker_refuses_a_replacement_before_its_cancel_never_between_cance
     _run(harness)
 
     (stop,) = _ours(harness)
-    assert (stop['stop-trigger'], stop['legs'][0]['quantity']) == ('2.25', 8)  # the broker's FINRA-adjusted stop
+    assert (Decimal(stop['stop-trigger']), stop['legs'][0]['quantity']) == (Decimal('4.50'), 4)  # the one before
     assert harness.ctx.stores.breaker.tripped(ACCOUNT) is not None

@@ -6,6 +6,9 @@ pre-split trigger — a sell stop at twice the new market sells the whole positi
 symbol every working single-leg stop of ours received before the split is **cancelled**, and the position is
 planned as if it had no stop of ours: the new stop is derived from scratch (the new quantity, the new average
 open price, the current market), whatever the broker did to the old one (adjusted, cancelled or left as it was).
+One exception saves two writes and the moment between them without a stop: when the broker adjusted our stop
+(FINRA 5330) to exactly the stop derived from scratch (same side, size, type, prices and time in force), it is
+kept.
 
 The person's orders are never touched; :func:`review` says which of them look wrong after the split (still at
 pre-split prices, through the market, or sized for the old quantity) so the message can tell them.
@@ -19,8 +22,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 
-from tastyguard.engine.actions import CancelOrder, Plan
-from tastyguard.engine.coverage import CANCELLABLE_STATUSES, counts_for_coverage
+from tastyguard.engine.actions import Action, CancelOrder, PlaceStop, Plan, Report
+from tastyguard.engine.coverage import CANCELLABLE_STATUSES, REPLACEABLE_STATUSES, counts_for_coverage
 from tastyguard.engine.planner import plan
 from tastyguard.engine.trigger import market_reference
 from tastyguard.engine.types import Holding, PlanInputs, QuoteView, WorkingOrder
@@ -86,21 +89,53 @@ def plan_with_splits(inputs: PlanInputs, splits: Sequence[Split]) -> Plan:
         return plan(inputs)
     stale_ids = {order.id for order, _ in stale}
     result = plan(replace(inputs, orders=[o for o in inputs.orders if o.id not in stale_ids]))
-    cancels = []
+    actions = list(result.actions)
+    decided: list[Action] = []
     held: dict[str, Decimal] = {}
     for order, split in stale:
         symbol = order.legs[0].symbol
+        if counts_for_coverage(order):
+            held[symbol] = held.get(symbol, _ZERO) + order.legs[0].remaining_quantity
+        same = _same_place(order, actions, sum(1 for o, _ in stale if o.legs[0].symbol == symbol))
+        if same is not None:  # the broker adjusted it to exactly the stop derived from scratch: keep it
+            actions.remove(same)
+            text = (
+                f'{symbol}: {split.label} split: the broker adjusted our stop to {order_text(order, symbol)}, '
+                'exactly the stop derived again from scratch (the new quantity and price); kept'
+            )
+            decided.append(Report(order.id, symbol, text))
+            continue
         text = (
             f'{symbol}: {split.label} split: our {order_text(order, symbol)} was set for the pre-split position; '
             'cancelling it so the stop is derived again from scratch (the new quantity and price)'
         )
-        cancels.append(CancelOrder(order.id, symbol, text))
-        if counts_for_coverage(order):
-            held[symbol] = held.get(symbol, _ZERO) + order.legs[0].remaining_quantity
+        decided.append(CancelOrder(order.id, symbol, text))
     coverage = tuple(
         replace(c, protected_now=c.protected_now + held[c.symbol]) if c.symbol in held else c for c in result.coverage
     )
-    return Plan(result.account_number, result.salt, (*cancels, *result.actions), coverage)
+    return Plan(result.account_number, result.salt, (*decided, *actions), coverage)
+
+
+def _same_place(order: WorkingOrder, actions: Sequence[Action], stale_on_symbol: int) -> PlaceStop | None:
+    """The plan's one new stop for ``order``'s symbol when it is exactly ``order`` (side, size, type, prices,
+    time in force), else None. Only for a symbol with one stale order of ours and one new stop planned."""
+    leg = order.legs[0]
+    places = [a for a in actions if isinstance(a, PlaceStop) and a.symbol == leg.symbol]
+    if stale_on_symbol != 1 or len(places) != 1 or len(places[0].spec.legs) != 1:
+        return None
+    spec = places[0].spec
+    planned = spec.legs[0]
+    same = (
+        order.status in REPLACEABLE_STATUSES
+        and planned.symbol == leg.symbol
+        and planned.action == leg.action
+        and planned.quantity == leg.remaining_quantity == leg.quantity
+        and spec.order_type == order.order_type
+        and spec.stop_trigger == order.stop_trigger
+        and spec.limit_price == order.price
+        and spec.time_in_force == order.time_in_force
+    )
+    return places[0] if same else None
 
 
 def review(split: Split, order: WorkingOrder, holding: Holding | None, quote: QuoteView | None) -> str | None:

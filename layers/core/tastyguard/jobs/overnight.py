@@ -242,6 +242,11 @@ def _what_we_did(event: PositionEvent, plan: Plan, rows: Sequence[ActionResult])
     targets = [d.symbol for d in event.deliveries] + ([event.symbol] if event.kind is EventKind.SPLIT else [])
     writes = [r for r in rows if r.kind in _WRITES and r.symbol in event.symbols]
     lines += [f'tastyguard: {action_line(row)}' for row in writes]
+    if event.kind is EventKind.SPLIT:  # an adjusted stop of ours kept as it is (engine.corporate)
+        kept = [
+            r for r in rows if r.kind == 'report' and r.symbol == event.symbol and ' split: the broker ' in r.reason
+        ]
+        lines += [f'tastyguard: {row.reason}' for row in kept]
     coverage = {cover.symbol: cover for cover in plan.coverage}
     for symbol in dict.fromkeys(targets):
         if any(r.symbol == symbol and r.kind == 'place' for r in writes):
