@@ -100,11 +100,14 @@ async def test_the_streamer_recovers_from_every_disconnect_and_protects_every_fi
 
         await running.settle(done, timeout=30)
         streamer = running.streamer
-        assert (
-            streamer.account.stats.disconnects['closed'] + streamer.account.stats.disconnects['connection_lost']
-            >= ROUNDS
-        )
-        assert streamer.feed.stats.disconnects['closed'] >= ROUNDS
+        # 20 dropped and 10 silent account sockets (a drop can also be noticed first as silence under load)
+        account = streamer.account.stats.disconnects
+        lost = account['closed'] + account['connection_lost'] + account['silence']
+        assert lost >= ROUNDS + ROUNDS // 2, dict(account)
+        # 20 close frames (1012) and 10 silent sockets on the DXLink side; on a loaded machine a close can arrive
+        # after the 1.2 s silence limit and be counted as silence instead, so the two are counted together
+        feed = streamer.feed.stats.disconnects
+        assert feed['closed'] + feed['silence'] >= ROUNDS + ROUNDS // 2, dict(feed)
         assert sum(streamer.account.stats.disconnects.values()) + sum(streamer.feed.stats.disconnects.values()) >= (
             3 * ROUNDS
         )
