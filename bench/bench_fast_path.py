@@ -2,14 +2,22 @@
 
     python bench/bench_fast_path.py                 # 200 fills, readable report
     python bench/bench_fast_path.py --fills 50 --json
+    python bench/bench_fast_path.py --symbols 20    # 200 fills over 20 symbols: an account that stays its size
 
 A paper broker and an embedded AWS (moto) in this process, and the whole streamer in-process (account stream,
 DXLink, the in-process fast path running the symbol-scoped ``ensure_stops``). A person buys, one fill at a
 time, 100 shares of a symbol never held before; the latency is measured on the broker's own clock, from the
 fill (``filled-at``) to the moment the broker received tastyguard's stop for it (``received-at``): the socket
 notification, the fill tracker, the REST read of positions and orders, the plan, the intent and the order
-POST are all inside it. Fills are spaced so one finishes before the next starts (a burst is a different
+POST are all inside it. Also reported: the same latencies without the time spent inside moto while each
+fill was on its way (moto serialises every DynamoDB response in Python, at about a millisecond per item read, so
+a day's growing order ledger makes it, not tastyguard, the largest share), and the DynamoDB requests per fill.
+Fills are spaced so one finishes before the next starts (a burst is a different
 question: the fast path coalesces per position).
+
+By default every fill opens a new position, so the account grows to ``--fills`` positions and later fills pay
+for its size; with ``--symbols N`` fills rotate over N symbols, each fill after the first on a symbol adds 100
+shares and the stop is resized (a replace): the latency is then to the broker receiving the resized stop.
 """
 
 from __future__ import annotations
@@ -42,6 +50,9 @@ from tastyguard.streaming.publish import InProcessPublisher
 from tastyguard.streaming.service import GrantStream, StreamerService
 from tastyguard.streaming.supervisor import JobThread, fast_path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_fast_path_scaling import _Meter
+
 ACCOUNT = '5WT00001'
 
 
@@ -57,14 +68,16 @@ def _ms(later: str, earlier: str) -> float:
     return (datetime.fromisoformat(later) - datetime.fromisoformat(earlier)).total_seconds() * 1000
 
 
-async def _measure(broker: PaperBroker, fills: int) -> list[float]:
+async def _measure(
+    broker: PaperBroker, fills: int, symbols: int | None = None, meter: _Meter | None = None
+) -> tuple[list[float], list[float], list[int]]:
     client = _client(broker)
     config = parse_config(
         {
             'environment': 'paper',
             'mode': 'live',
             'accounts': [{'account_number': ACCOUNT}],
-            'safety': {'max_order_writes': 5000},
+            'safety': {'max_order_writes': 5000, 'max_writes_per_symbol': 100},  # the breaker is not measured
             'streamer': {'catch_up_on_reconnect': False},
         }
     )
@@ -78,7 +91,7 @@ async def _measure(broker: PaperBroker, fills: int) -> list[float]:
         def run(event: Any) -> Any:
             result = handle(event)
             for row in result.actions if result else ():
-                if row.kind == 'place' and row.result == 'placed' and row.symbol:
+                if row.kind in ('place', 'replace') and row.result in ('placed', 'replaced') and row.symbol:
                     placed[row.symbol].set()
             return result
 
@@ -95,23 +108,35 @@ async def _measure(broker: PaperBroker, fills: int) -> list[float]:
     await asyncio.wait_for(ready.wait(), 30)
     person = _client(broker)  # the person's own login
     latencies: list[float] = []
+    in_moto: list[float] = []  # per fill: time spent inside the embedded AWS while it was on its way
+    requests: list[int] = []  # per fill: DynamoDB requests meanwhile (the fast path and anything beside it)
+    meter = meter or _Meter()
     try:
+        held: dict[str, int] = defaultdict(int)
         for index in range(fills):
-            symbol = f'FP{index:04d}'
+            moto_before, requests_before = meter.moto_seconds, sum(meter.requests.values())
+            symbol = f'FP{index % (symbols or fills):04d}'
             broker.admin.set_quote(symbol, bid='50.00', ask='50.02', last='50.01')
             leg = {'instrument-type': 'Equity', 'symbol': symbol, 'action': 'Buy to Open', 'quantity': '100'}
+            placed[symbol].clear()
+            filled_before = {o['id'] for o in broker.admin.orders(ACCOUNT) if o['status'] == 'Filled'}
             await asyncio.to_thread(
                 _person_order, person, broker, {'order-type': 'Market', 'time-in-force': 'Day', 'legs': [leg]}
             )
-            stop = await _wait_for_stop(broker, symbol, placed[symbol])
+            held[symbol] += 100
+            stop = await _wait_for_stop(broker, symbol, held[symbol], placed[symbol])
             fill = next(
-                o for o in broker.admin.orders(ACCOUNT) if o['legs'][0]['symbol'] == symbol and o['status'] == 'Filled'
+                o
+                for o in broker.admin.orders(ACCOUNT)
+                if o['legs'][0]['symbol'] == symbol and o['status'] == 'Filled' and o['id'] not in filled_before
             )
             latencies.append(_ms(stop['received-at'], fill['legs'][0]['fills'][-1]['filled-at']))
+            in_moto.append((meter.moto_seconds - moto_before) * 1000)
+            requests.append(sum(meter.requests.values()) - requests_before)
     finally:
         service.stop()
         await asyncio.wait_for(task, 30)
-    return latencies
+    return latencies, in_moto, requests
 
 
 def _person_order(person: TastytradeClient, broker: PaperBroker, order: dict[str, Any]) -> None:
@@ -128,19 +153,21 @@ def _person_order(person: TastytradeClient, broker: PaperBroker, order: dict[str
 
 
 async def _wait_for_stop(
-    broker: PaperBroker, symbol: str, placed: threading.Event, timeout: float = 15.0
+    broker: PaperBroker, symbol: str, quantity: int, placed: threading.Event, timeout: float = 15.0
 ) -> dict[str, Any]:
-    """The stop's order at the broker, read once the fast path says it placed it.
+    """Our working stop for ``quantity`` of ``symbol``, read once the fast path says it placed or resized it.
 
     (Polling the broker's whole order book meanwhile would take the CPU the streamer is being measured on.)
     """
     if not await asyncio.to_thread(placed.wait, timeout):
         raise RuntimeError(f'no stop for {symbol} within {timeout} s')
-    for order in broker.admin.orders(ACCOUNT):
-        if order['legs'][0]['symbol'] == symbol and str(order.get('external-identifier') or '').startswith('tg-'):
+    for order in broker.admin.working_orders(ACCOUNT):
+        leg = order['legs'][0]
+        ours = str(order.get('external-identifier') or '').startswith('tg-')
+        if leg['symbol'] == symbol and ours and int(leg['quantity']) == quantity:
             result: dict[str, Any] = order
             return result
-    raise RuntimeError(f'the fast path said it placed a stop for {symbol}, but the broker has none')
+    raise RuntimeError(f'the fast path said it protected {quantity} {symbol}, but the broker has no such stop')
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -151,26 +178,40 @@ def _percentile(values: list[float], share: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--fills', type=int, default=200)
+    parser.add_argument('--symbols', type=int, default=None, help='rotate the fills over this many symbols')
     parser.add_argument('--json', action='store_true')
     args = parser.parse_args()
     with mock_aws():
         create_tables(boto3.client('dynamodb', region_name='us-east-1'))
         with PaperBroker('empty') as broker:
-            latencies = asyncio.run(_measure(broker, args.fills))
+            meter = _Meter()
+            meter.install()
+            latencies, in_moto, requests = asyncio.run(_measure(broker, args.fills, args.symbols, meter))
+    without = [max(0.0, total - moto) for total, moto in zip(latencies, in_moto, strict=True)]
     report = {
         'fills': len(latencies),
+        'symbols': args.symbols or args.fills,
         'p50_ms': round(statistics.median(latencies), 1),
         'p90_ms': round(_percentile(latencies, 0.9), 1),
         'p99_ms': round(_percentile(latencies, 0.99), 1),
         'max_ms': round(max(latencies), 1),
         'goal_p99_ms': 1000,
+        'without_moto_p50_ms': round(statistics.median(without), 1),
+        'without_moto_p99_ms': round(_percentile(without, 0.99), 1),
+        'dynamodb_requests_per_fill_p50': statistics.median(requests),
     }
     if args.json:
         print(json.dumps(report))
         return
     print(
-        f'fill -> stop placed over {report["fills"]} fills (broker clock): p50 {report["p50_ms"]} ms, '
+        f'fill -> stop placed over {report["fills"]} fills on {report["symbols"]} symbols (broker clock): '
+        f'p50 {report["p50_ms"]} ms, '
         f'p90 {report["p90_ms"]} ms, p99 {report["p99_ms"]} ms, max {report["max_ms"]} ms (goal: p99 < 1000 ms)'
+    )
+    print(
+        f'  without the time spent inside moto meanwhile: p50 {report["without_moto_p50_ms"]} ms, '
+        f'p99 {report["without_moto_p99_ms"]} ms; DynamoDB requests per fill (p50): '
+        f'{report["dynamodb_requests_per_fill_p50"]} (each a few ms on DynamoDB itself)'
     )
 
 
