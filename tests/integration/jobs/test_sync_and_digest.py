@@ -58,3 +58,16 @@ def test_the_digest_summarises_coverage_actions_and_what_waits(harness: Harness)
     assert any('AMD' in line for line in sections['Waiting for you'])
     assert digests[0].title.startswith('Daily digest: 9 of 11 positions protected')
     assert harness.writes() == []
+
+
+def test_the_digest_states_an_alert_only_spreads_software_stop(harness: Harness) -> None:
+    long_call, short_call = 'QQQ   270115C00500000', 'QQQ   270115C00510000'
+    harness.broker.admin.add_position('5WT00001', long_call, 1, '10.00', bid='9.00', ask='9.20', last='9.10')
+    harness.broker.admin.add_position('5WT00001', short_call, -1, '6.00', bid='5.40', ask='5.60', last='5.50')
+    harness.run(JobName.ENSURE_STOPS)
+    harness.notifier.sent.clear()
+    harness.run(JobName.DIGEST)
+    (digest,) = [n for n in harness.notifier.sent if n.kind == 'digest' and '5WT00001' in str(n.account)]
+    sections = {s.title: s.lines for s in digest.sections}
+    waiting = sections['Waiting for you']
+    assert any('QQQ structure' in line and 'software stop at a natural credit of 2.00 per unit' in line for line in waiting)
