@@ -70,4 +70,5 @@ def test_the_digest_states_an_alert_only_spreads_software_stop(harness: Harness)
     (digest,) = [n for n in harness.notifier.sent if n.kind == 'digest' and '5WT00001' in str(n.account)]
     sections = {s.title: s.lines for s in digest.sections}
     waiting = sections['Waiting for you']
-    assert any('QQQ structure' in line and 'software stop at a natural credit of 2.00 per unit' in line for line in waiting)
+    level = 'software stop at a natural credit of 2.00 per unit'
+    assert any('QQQ structure' in line and level in line for line in waiting), waiting
