@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from tastyguard.config import parse_config
 from tastyguard.config.effective import EffectivePolicy, account_policy
 from tastyguard.config.policy import PolicyScope
-from tastyguard.engine.spread_stop import StructureLevel, structure_level
+from tastyguard.engine.spread_stop import StructureLevel, natural_price, structure_level
 from tastyguard.engine.types import Holding, InstrumentType
-from tastyguard.streaming.prices import StructureCross, Tick, WatchedStructure, decide_structure, natural_price
+from tastyguard.streaming.prices import StructureCross, Tick, WatchedStructure, decide_structure
 
 pytestmark = pytest.mark.unit
 ACCOUNT = '5WT00001'

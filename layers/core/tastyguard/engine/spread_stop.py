@@ -75,18 +75,28 @@ def _matches(order: WorkingOrder, legs: Sequence[Holding]) -> bool:
     )
 
 
-def _natural(
-    legs: Sequence[Holding], quotes: Mapping[str, QuoteView], ratio: Mapping[str, Decimal]
-) -> tuple[Decimal, Decimal] | None:
+Shape = tuple[tuple[str, Decimal, bool], ...]
+"""A structure's legs per unit: ``(symbol, contracts per unit, long)``."""
+
+
+def _per_unit(legs: Sequence[Holding]) -> tuple[Decimal, Shape, Decimal]:
+    """Units (the legs' greatest common divisor), the legs per unit, and the net open price per unit (+ debit)."""
+    units = Decimal(math.gcd(*(int(leg.size) for leg in legs)))
+    shape = tuple((leg.symbol, leg.size / units, leg.is_long) for leg in legs)
+    opened = sum(((1 if leg.is_long else -1) * leg.size / units * leg.average_open_price for leg in legs), _ZERO)
+    return units, shape, opened
+
+
+def _natural(shape: Shape, quotes: Mapping[str, QuoteView]) -> tuple[Decimal, Decimal] | None:
     """(natural closing price, mid) per unit, signed so a debit structure is positive; None without quotes."""
     natural = mid = _ZERO
-    for leg in legs:
-        quote = quotes.get(leg.symbol)
+    for symbol, ratio, long in shape:
+        quote = quotes.get(symbol)
         if quote is None or quote.bid is None or quote.ask is None or quote.bid <= 0 or quote.ask <= 0:
             return None
-        sign = 1 if leg.is_long else -1
-        natural += sign * ratio[leg.symbol] * (quote.bid if leg.is_long else quote.ask)
-        mid += sign * ratio[leg.symbol] * (quote.bid + quote.ask) / _TWO
+        sign = 1 if long else -1
+        natural += sign * ratio * (quote.bid if long else quote.ask)
+        mid += sign * ratio * (quote.bid + quote.ask) / _TWO
     return natural, mid
 
 
@@ -100,7 +110,7 @@ class StructureLevel:
     """
 
     underlying: str
-    legs: tuple[tuple[str, Decimal, bool], ...]
+    legs: Shape
     units: Decimal
     debit: bool
     entry: Decimal
@@ -119,9 +129,7 @@ def structure_level(
     """The software stop of a structure per unit (as :func:`_price` measures it, unrounded), or why there is none."""
     if any(leg.size != int(leg.size) for leg in legs):
         return 'leg quantities are not whole contracts'
-    units = Decimal(math.gcd(*(int(leg.size) for leg in legs)))
-    ratio = {leg.symbol: leg.size / units for leg in legs}
-    opened = sum(((1 if leg.is_long else -1) * ratio[leg.symbol] * leg.average_open_price for leg in legs), _ZERO)
+    units, shape, opened = _per_unit(legs)
     if opened == 0:
         return 'it was opened for a net price of zero; no basis for a stop'
     debit = opened > 0
@@ -131,8 +139,23 @@ def structure_level(
     price, how = level
     if price <= 0:
         return f'its stop level {approx(price)} is not above zero'
-    shape = tuple((leg.symbol, ratio[leg.symbol], leg.is_long) for leg in legs)
     return StructureLevel(underlying, shape, units, debit, abs(opened), price, how)
+
+
+def natural_price(level: StructureLevel, quotes: Mapping[str, QuoteView]) -> Decimal | None:
+    """The structure's natural closing price per unit, positive (a credit for a debit structure, else a debit).
+
+    Long legs are sold at their bids, short legs bought at their asks; None when any leg lacks a sane book
+    (missing, zero or crossed).
+    """
+    for symbol, _, _ in level.legs:
+        quote = quotes.get(symbol)
+        if quote is not None and quote.bid is not None and quote.ask is not None and quote.bid > quote.ask:
+            return None  # crossed
+    prices = _natural(level.legs, quotes)
+    if prices is None:
+        return None
+    return prices[0] if level.debit else -prices[0]
 
 
 def _software_structure(ctx: Context, underlying: str, legs: Sequence[Holding], policy: EffectivePolicy) -> Action:
@@ -172,12 +195,10 @@ def _price(ctx: Context, underlying: str, legs: Sequence[Holding], policy: Effec
         return _unpriced(f'more than {MAX_LEGS} legs; tastytrade takes at most {MAX_LEGS}', AlertKind.SPREAD)
     if any(leg.size != int(leg.size) for leg in legs):
         return _unpriced('leg quantities are not whole contracts')
-    units = Decimal(math.gcd(*(int(leg.size) for leg in legs)))
-    ratio = {leg.symbol: leg.size / units for leg in legs}
-    opened = sum(((1 if leg.is_long else -1) * ratio[leg.symbol] * leg.average_open_price for leg in legs), _ZERO)
+    units, shape, opened = _per_unit(legs)
     view = ctx.inputs.instruments.get(legs[0].symbol)
     ticks = (view.spread_ticks or view.ticks) if view is not None else None
-    prices = _natural(legs, ctx.inputs.quotes, ratio)
+    prices = _natural(shape, ctx.inputs.quotes)
     if opened == 0:
         return _unpriced('it was opened for a net price of zero; no basis for a stop')
     if not ticks:

@@ -28,6 +28,7 @@ from tastyguard.config.policy import SoftwareTrigger
 from tastyguard.engine.actions import PlaceStop, Plan, StopLeg, StopSpec
 from tastyguard.engine.coverage import closing_action
 from tastyguard.engine.identifiers import external_identifier
+from tastyguard.engine.spread_stop import natural_price
 from tastyguard.engine.types import OrderType, TimeInForce
 from tastyguard.engine.wording import approx, cents, money
 from tastyguard.jobs.context import JobContext
@@ -41,7 +42,7 @@ from tastyguard.jobs.tracking import TERMINAL
 from tastyguard.notify.dedupe import AlertCandidate
 from tastyguard.notify.notice import Notice, NoticeSection
 from tastyguard.store.lease import AccountLease, LeaseUnavailableError
-from tastyguard.streaming.prices import BrokerStop, Watched, WatchedStructure, natural_price
+from tastyguard.streaming.prices import BrokerStop, Watched, WatchedStructure
 from tastyguard.ticks import Rounding, round_to_tick
 
 logger = logging.getLogger('tastyguard.streaming')

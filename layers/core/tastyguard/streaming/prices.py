@@ -34,7 +34,7 @@ from tastyguard.config.effective import EffectivePolicy
 from tastyguard.config.levels import PriceLevel
 from tastyguard.config.policy import Basis
 from tastyguard.engine.settle import improves
-from tastyguard.engine.spread_stop import StructureLevel
+from tastyguard.engine.spread_stop import StructureLevel, natural_price
 from tastyguard.engine.trigger import NoStop, StopPrice, compute_stop, stop_level, trail_reference
 from tastyguard.engine.types import InstrumentType, QuoteView
 from tastyguard.ticks import TickLike
@@ -305,22 +305,6 @@ def _through(watched: Watched, quote: QuoteView) -> Iterable[Decision]:
             watched.stops_fired.add(stop.order_id)
             found.append(StopThrough(watched, stop, price))
     return found
-
-
-def natural_price(shape: StructureLevel, quotes: Mapping[str, QuoteView]) -> Decimal | None:
-    """The structure's natural closing price per unit, positive (a credit for a debit structure, else a debit).
-
-    Long legs are sold at their bids, short legs bought at their asks; None when any leg lacks a sane book.
-    """
-    total = Decimal(0)
-    for symbol, ratio, long in shape.legs:
-        quote = quotes.get(symbol)
-        if quote is None or quote.bid is None or quote.ask is None or quote.bid <= 0 or quote.ask <= 0:
-            return None
-        if quote.bid > quote.ask:
-            return None  # crossed
-        total += ratio * (quote.bid if long else -quote.ask)
-    return total if shape.debit else -total
 
 
 def decide_structure(structure: WatchedStructure, ticks: Mapping[str, Tick], now: datetime) -> StructureCross | None:
