@@ -16,6 +16,7 @@ pre-split prices, through the market, or sized for the old quantity) so the mess
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -92,11 +93,12 @@ def plan_with_splits(inputs: PlanInputs, splits: Sequence[Split]) -> Plan:
     actions = list(result.actions)
     decided: list[Action] = []
     held: dict[str, Decimal] = {}
+    stale_on = Counter(order.legs[0].symbol for order, _ in stale)
     for order, split in stale:
         symbol = order.legs[0].symbol
         if counts_for_coverage(order):
             held[symbol] = held.get(symbol, _ZERO) + order.legs[0].remaining_quantity
-        same = _same_place(order, actions, sum(1 for o, _ in stale if o.legs[0].symbol == symbol))
+        same = _same_place(order, actions, stale_on[symbol])
         if same is not None:  # the broker adjusted it to exactly the stop derived from scratch: keep it
             actions.remove(same)
             text = (

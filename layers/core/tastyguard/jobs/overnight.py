@@ -214,6 +214,7 @@ def announce(
     if not pending:
         return []
     ledger = ctx.stores.ledger.all(account)
+    ours = frozenset(order.id for order in read.working if order.is_ours)
     candidates: list[AlertCandidate] = []
     for event in pending:
         lines = [describe(event)]
@@ -223,7 +224,7 @@ def announce(
             for e in sorted(ledger.values(), key=lambda e: e.order_id)
             if e.symbol == event.symbol and event.kind is not EventKind.SPLIT
         ]
-        lines += _what_we_did(event, plan, rows)
+        lines += _what_we_did(event, plan, rows, ours)
         lines += _review(event, read)
         severity = _SEVERITY[event.kind]
         if any(r.kind in _WRITES and r.result in _FAILED and r.symbol in event.symbols for r in rows):
@@ -237,15 +238,13 @@ def announce(
     return candidates
 
 
-def _what_we_did(event: PositionEvent, plan: Plan, rows: Sequence[ActionResult]) -> list[str]:
+def _what_we_did(event: PositionEvent, plan: Plan, rows: Sequence[ActionResult], ours: frozenset[str]) -> list[str]:
     lines: list[str] = []
     targets = [d.symbol for d in event.deliveries] + ([event.symbol] if event.kind is EventKind.SPLIT else [])
     writes = [r for r in rows if r.kind in _WRITES and r.symbol in event.symbols]
     lines += [f'tastyguard: {action_line(row)}' for row in writes]
-    if event.kind is EventKind.SPLIT:  # an adjusted stop of ours kept as it is (engine.corporate)
-        kept = [
-            r for r in rows if r.kind == 'report' and r.symbol == event.symbol and ' split: the broker ' in r.reason
-        ]
+    if event.kind is EventKind.SPLIT:  # a report on an order of ours: its adjusted stop kept (engine.corporate)
+        kept = [r for r in rows if r.kind == 'report' and r.symbol == event.symbol and r.order_id in ours]
         lines += [f'tastyguard: {row.reason}' for row in kept]
     coverage = {cover.symbol: cover for cover in plan.coverage}
     for symbol in dict.fromkeys(targets):
