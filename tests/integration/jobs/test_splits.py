@@ -172,3 +172,39 @@ def test_the_breaker_refuses_a_replacement_before_its_cancel_never_between_cance
     (stop,) = _ours(harness)
     assert (Decimal(stop['stop-trigger']), stop['legs'][0]['quantity']) == (Decimal('4.50'), 4)  # the one before
     assert harness.ctx.stores.breaker.tripped(ACCOUNT) is not None
+
+
+def test_two_splits_before_a_run_re_derive_our_stop_from_the_compound_split(harness: Harness) -> None:
+    """7:2 then 2:1 overnight, the broker adjusting our stop each time (18.00 → 5.14 → 2.57): the stop that
+    fits is 10% below the new average open price 2.857143, that is 2.58, not the twice-adjusted 2.57."""
+    admin = harness.broker.admin
+    admin.add_position(ACCOUNT, 'AAPL', 1, '20.00', bid='20.00', ask='20.01', last='20.00')
+    _run(harness, JobName.SYNC_POSITIONS)
+    _run(harness)
+    admin.set_market_open(False)
+    admin.split('AAPL', '7:2', orders='adjust')
+    admin.split('AAPL', '2:1', orders='adjust')
+
+    _run(harness, JobName.SYNC_POSITIONS)
+    _run(harness)
+
+    (stop,) = _ours(harness)
+    assert (stop['legs'][0]['quantity'], Decimal(stop['stop-trigger'])) == (6, Decimal('2.58'))
+
+
+def test_a_short_gone_to_cash_in_lieu_then_split_again_leaves_no_stop_of_ours(harness: Harness) -> None:
+    """Short 1 AAPL, a 1:2 reverse split (the broker keeps our Buy to Close 1) turns it into cash in lieu, then
+    a 2:1 split adjusts the kept order to 2: the position is gone, so is our stop."""
+    admin = harness.broker.admin
+    admin.add_position(ACCOUNT, 'AAPL', -1, '20.00', bid='20.00', ask='20.01', last='20.00')
+    _run(harness, JobName.SYNC_POSITIONS)
+    _run(harness)
+    assert len(_ours(harness)) == 1
+    admin.set_market_open(False)
+    admin.split('AAPL', '1:2', orders='keep')
+    admin.split('AAPL', '2:1', orders='adjust')
+
+    _run(harness, JobName.SYNC_POSITIONS)
+    _run(harness)
+
+    assert _ours(harness) == []

@@ -129,3 +129,38 @@ def test_a_partial_fill_does_not_change_the_shape() -> None:
     partly = _order(1, legs=[{**filled.legs[0].model_dump(by_alias=True, mode='json'), 'remaining-quantity': 40}])
     assert decide([partly], _ledger(filled), lambda: [])[1].ours
     assert shape_of(partly).legs[0].quantity == Decimal(100)
+
+
+def _stop(order_id: int, quantity: int, trigger: str) -> wire.Order:
+    legs = [{'instrument-type': 'Equity', 'symbol': 'AAPL', 'action': 'Sell to Close', 'quantity': quantity}]
+    return _order(order_id, legs=legs, **{'stop-trigger': trigger})
+
+
+@pytest.mark.parametrize(('quantity', 'ours'), [(6, True), (3, True), (8, True), (2, True), (7, False), (5, False)])
+def test_two_known_splits_adjust_a_quantity_rounded_after_each(quantity: int, ours: bool) -> None:
+    """1 share, 7:2 then 2:1: the broker adjusts it to 3 (or 4), then to 6 (or 8), or for one split only (2, 3,
+    4); never to the 7 of one product rounded at the end. The prices are left out (the known splits judge the
+    quantity alone)."""
+    splits = {'AAPL': [Decimal('3.5'), Decimal(2)]}
+    verdicts = decide([_stop(1, quantity, '150.00')], _ledger(_stop(1, 1, '150.00')), lambda: [], splits)
+    assert verdicts[1].ours is ours
+
+
+@pytest.mark.parametrize(
+    ('quantity', 'trigger', 'ours'),
+    [
+        (2, '11.00', True),  # 2:1: the quantity doubled, the trigger halved
+        (3, '6.28', True),  # 7:2: 3.5 shares rounded down, the trigger to the cent
+        (10, '2.20', True),  # 10:1
+        (2, '12.00', False),  # doubled, but the trigger is not halved: a person's edit
+        (1, '11.00', False),  # the trigger alone moved: a person's edit, never taken for a split
+        (3, '11.00', False),  # ratios disagree
+    ],
+)
+def test_a_split_nobody_reported_is_recognised_by_the_orders_own_change(
+    quantity: int, trigger: str, ours: bool
+) -> None:
+    """A split on a symbol no longer held leaves no transaction, yet the broker adjusts our stop that is still
+    working there: quantity × r and prices ÷ r with one ratio is the broker's doing, anything else a person's."""
+    verdicts = decide([_stop(1, quantity, trigger)], _ledger(_stop(1, 1, '22.00')), lambda: [])
+    assert verdicts[1].ours is ours

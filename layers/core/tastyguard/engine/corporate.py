@@ -66,16 +66,19 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 def pre_split_orders(inputs: PlanInputs, splits: Sequence[Split]) -> list[tuple[WorkingOrder, Split]]:
-    """tastyguard's cancellable single-leg orders on a split symbol that were received before its split."""
-    by_symbol = {split.symbol: split for split in splits}
+    """tastyguard's cancellable single-leg orders on a split symbol that were received before a split of it, each
+    with the first split it predates."""
+    by_symbol: dict[str, list[Split]] = {}
+    for split in sorted(splits, key=lambda s: s.effective_at):
+        by_symbol.setdefault(split.symbol, []).append(split)
     found: list[tuple[WorkingOrder, Split]] = []
     for order in inputs.orders:
         if not order.is_ours or len(order.legs) != 1 or order.status not in CANCELLABLE_STATUSES:
             continue
-        split = by_symbol.get(order.legs[0].symbol)
         received = _aware(order.received_at)
-        if split is not None and (received is None or received < split.effective_at):
-            found.append((order, split))
+        later = [s for s in by_symbol.get(order.legs[0].symbol, ()) if received is None or received < s.effective_at]
+        if later:
+            found.append((order, later[0]))
     return found
 
 

@@ -9,7 +9,8 @@ for "its" order to become a stop again. The rules, in order:
 1. The ledger already decided for this order id: a person's order stays the person's; ours stays ours only
    while its shape (type, trigger, limit, time in force, legs and their quantities) equals what tastyguard
    sent (:class:`~tastyguard.store.ledger.SentShape`), or as the broker adjusted it for a split (the same order,
-   its quantity times the split ratio). An entry from before shapes were kept adopts the order's current shape.
+   its quantity times the ratio of known splits, or its quantity times and its prices divided by one ratio). An
+   entry from before shapes were kept adopts the order's current shape.
 2. First sight of the order id: ours if an intent of ours created it (the intent's order id is this one, or
    it is still unresolved) and, when the intent's request can be read, the order still has its shape. An
    intent that created *another* order under this identifier means this one is a copy or a person's
@@ -24,26 +25,76 @@ ledger (``ours`` and ``sent``), so a disowned order is never touched again.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any
 
 from tastyguard.broker import models as wire
 from tastyguard.engine.corporate import Split
-from tastyguard.engine.types import OWN_PREFIX
+from tastyguard.engine.types import EQUITY_TICKS, OWN_PREFIX
 from tastyguard.jobs.context import JobContext
+from tastyguard.jobs.recognition import MAX_RATIO_TERM
 from tastyguard.store.intents import Intent, IntentOperation, IntentState
 from tastyguard.store.ledger import LedgerEntry, SentLeg, SentShape
+from tastyguard.ticks import tick_for
 
 _ROUNDINGS = (ROUND_FLOOR, ROUND_CEILING)
 
 
-def _products(ratios: Sequence[Decimal]) -> tuple[Decimal, ...]:
-    products = {Decimal(1)}
+def _adjusted_quantities(quantity: Decimal, ratios: Sequence[Decimal]) -> set[Decimal]:
+    """Every quantity a broker can make of ``quantity`` by adjusting it for at least one of ``ratios`` (oldest
+    first), rounding to whole units either way after each split it adjusts for: 1 share, 7:2 then 2:1, is 3
+    then 6 (or 4 then 8), never the 7 of one rounding at the end."""
+    untouched = {quantity}
+    adjusted: set[Decimal] = set()
     for ratio in ratios:
-        products |= {p * ratio for p in products}
-    return tuple(sorted(products - {Decimal(1)}))
+        scaled = {q * ratio for q in untouched | adjusted}
+        adjusted |= {q.to_integral_value(rounding=r) for q in scaled for r in _ROUNDINGS}
+    return adjusted
+
+
+def _tick(price: Decimal) -> Decimal:
+    return tick_for(price, EQUITY_TICKS)  # splits adjust stock orders, priced on the equity schedule
+
+
+def _ratios_between(before: Decimal, after: Decimal) -> list[Fraction]:
+    """Every ratio ``a:b`` (terms at most :data:`MAX_RATIO_TERM`) that divides ``before`` into ``after``
+    within one tick of rounding either way."""
+    if before <= 0 or after <= 0:
+        return []
+    low = Fraction(before) / (Fraction(after) + Fraction(_tick(after)))
+    high = Fraction(before) / max(Fraction(after) - Fraction(_tick(after)), Fraction(1, 10**6))
+    found: list[Fraction] = []
+    for old in range(1, MAX_RATIO_TERM + 1):
+        first, last = math.ceil(low * old), math.floor(high * old)
+        found += [Fraction(new, old) for new in range(max(first, 1), min(last, MAX_RATIO_TERM) + 1)]
+    return sorted({r for r in found if r != 1})
+
+
+def _split_signature(sent: SentShape, now: SentShape) -> bool:
+    """An order changed as only a broker's split adjustment changes it, whether or not the split is known (a split
+    on a symbol no longer held leaves no transaction): every price divided by one ratio ``a:b`` and every leg's
+    quantity multiplied by it, rounded down to whole shares as FINRA Rule 5330 has it. A quantity must change
+    too, so a person who only moves a trigger is never taken for a split (and rounding down only keeps a person
+    who doubles a 1-share stop at some new trigger from passing as one)."""
+    if all(b.quantity == a.quantity for b, a in zip(sent.legs, now.legs, strict=True)):
+        return False
+    pairs = [(b, a) for b, a in ((sent.stop_trigger, now.stop_trigger), (sent.price, now.price)) if b != a]
+    if not pairs or any(b is None or a is None for b, a in pairs):
+        return False
+    before, after = pairs[0]
+    assert before is not None and after is not None
+    for ratio in _ratios_between(before, after):
+        factor = Decimal(ratio.numerator) / Decimal(ratio.denominator)
+        if all(a is not None and b is not None and abs(b / factor - a) <= _tick(a) for b, a in pairs[1:]) and all(
+            x.quantity == (y.quantity * factor).to_integral_value(rounding=ROUND_FLOOR)
+            for y, x in zip(sent.legs, now.legs, strict=True)
+        ):
+            return True
+    return False
 
 
 _CREATING = frozenset({IntentOperation.PLACE, IntentOperation.REPLACE})
@@ -133,28 +184,27 @@ class Ownership:
     ) -> None:
         self._previous = previous
         self._load_intents = intents
-        # every product of a subset of a symbol's splits in force (a broker may adjust for some and not others)
-        self._factors = {symbol: _products(ratios) for symbol, ratios in (splits or {}).items()}
+        self._splits = splits or {}
         self._intents: dict[str, list[Intent]] | None = None
         self.verdicts: dict[int, Verdict] = {}
 
     def _split_adjusted(self, sent: SentShape, now: SentShape) -> bool:
         """The broker's own adjustment of a working order for a split (FINRA Rule 5330): the same order, its
-        quantity multiplied by the ratio (rounded either way), its type and time in force unchanged."""
+        quantity multiplied by the ratio of some of the splits in force (rounded either way after each), or by the
+        ratio its prices were divided by (:func:`_split_signature`), its type and time in force unchanged."""
         if (
             sent.order_type != now.order_type
             or sent.time_in_force != now.time_in_force
             or len(sent.legs) != len(now.legs)
         ):
             return False
-        for before, after in zip(sent.legs, now.legs, strict=True):
-            factors = self._factors.get(before.symbol, ())
-            if not factors or before.symbol != after.symbol or before.action != after.action:
-                return False
-            scaled = [before.quantity * factor for factor in factors]
-            if not any(after.quantity in {q.to_integral_value(rounding=r) for r in _ROUNDINGS} for q in scaled):
-                return False
-        return True
+        if any(b.symbol != a.symbol or b.action != a.action for b, a in zip(sent.legs, now.legs, strict=True)):
+            return False
+        known = all(
+            after.quantity in _adjusted_quantities(before.quantity, self._splits.get(before.symbol, ()))
+            for before, after in zip(sent.legs, now.legs, strict=True)
+        )
+        return known or _split_signature(sent, now)
 
     def _intents_for(self, key: str) -> list[Intent]:
         if self._intents is None:
@@ -248,8 +298,8 @@ def lazy_intents(ctx: JobContext, account: str) -> Callable[[], Sequence[Intent]
 
 
 def split_factors(splits: Iterable[Split]) -> dict[str, list[Decimal]]:
-    """Symbol → the ratios of the splits in force (for :func:`decide`)."""
+    """Symbol → the ratios of the splits in force, oldest first (for :func:`decide`)."""
     factors: dict[str, list[Decimal]] = {}
-    for split in splits:
+    for split in sorted(splits, key=lambda s: s.effective_at):
         factors.setdefault(split.symbol, []).append(split.factor)
     return factors
