@@ -91,8 +91,11 @@ class _DynamoDbLog:
             response = send(client, operation, params)
             if client.meta.service_model.service_name == 'dynamodb':
                 key = params.get('Key') or _values(params.get('KeyConditionExpression'))
+                if operation == 'BatchGetItem':
+                    key = [k['sk'] for wanted in params['RequestItems'].values() for k in wanted['Keys']]
                 self.requests.append((operation, str(key)))
                 self.items += len(response.get('Items', ()))
+                self.items += sum(len(found) for found in response.get('Responses', {}).values())
             return response
 
         monkeypatch.setattr(botocore.client.BaseClient, '_make_api_call', logged)
@@ -122,9 +125,43 @@ def test_a_fills_run_reads_the_snapshot_and_the_ledger_once(
 ) -> None:
     harness = make_harness(paper_broker, safety={'max_order_writes': 500})
     log = _fast_path_cost(harness, monkeypatch, held)
-    # The run saves the next snapshot from the one it read, and reads back only the entries of orders it wrote
+    # The run saves the next snapshot from the one it read, and reads ledger entries in two batches, never the
+    # whole ledger: those of the orders it judges, and those of the orders it wrote (to record them). So the
+    # requests do not grow with the account
     assert log.count('GetItem', 'SNAPSHOT#LATEST') == 1
-    assert log.count('Query', 'ORDER#') == 1
-    # so the requests do not grow with the account; the one ledger query reads each order once
+    assert log.count('Query', 'ORDER#') == 0
+    assert log.count('BatchGetItem', 'ORDER#') == 2
     assert len(log.requests) <= 24
     assert log.items <= 2 * held + 30
+
+
+def _resized(harness: Harness, monkeypatch: pytest.MonkeyPatch, times: int) -> _DynamoDbLog:
+    """The DynamoDB requests of the run after a position grew ``times`` times, each a fill resizing our stop."""
+    for step in range(1, times + 1):  # (each seed adds 100 shares to the position)
+        harness.broker.admin.add_position(A, 'NEWCO', 100, '50', bid='50.00', ask='50.02', last='50.01')
+        run(harness.ctx, _event('NEWCO', f'evt-grow-{step}'))
+    harness.broker.admin.add_position(A, 'NEWCO', 100, '50', bid='50.00', ask='50.02', last='50.01')
+    log = _DynamoDbLog(monkeypatch)
+    run(harness.ctx, _event('NEWCO', 'evt-grow-last'))
+    [stop] = [o for o in harness.working() if o['legs'][0]['symbol'] == 'NEWCO']
+    assert stop['legs'][0]['quantity'] == 100 * (times + 1)
+    return log
+
+
+@pytest.mark.parametrize('times', [2, 12])
+def test_a_fills_run_does_not_read_back_the_days_ended_orders(
+    paper_broker: PaperBroker, aws: None, monkeypatch: pytest.MonkeyPatch, times: int
+) -> None:
+    # Given a position whose stop tastyguard resized at every fill today (each replace leaves a Cancelled order)
+    harness = make_harness(paper_broker, safety={'max_order_writes': 500, 'max_writes_per_symbol': 100})
+    harness.broker.reset('empty')
+    log = _resized(harness, monkeypatch, times)
+    # Then the next fill's run reads back the entries of the orders that changed (our working stop, the one it
+    # replaced last time and the one before that, which the replaced one replaces) and of the orders it writes
+    # (the new stop and the one it replaces): the same few at the 3rd fill and the 13th, not one per ended order
+    ledger_keys = sum(key.count('ORDER#') for op, key in log.requests if op == 'BatchGetItem')
+    assert log.count('Query', 'ORDER#') == 0
+    assert ledger_keys <= 5, log.requests
+    # and the stop it replaced last time, now Cancelled, is known as its own replace by that one intent
+    assert log.count('Query', "'INTENT#'") == 0, log.requests
+    assert not [n for n in harness.notifier.sent if 'a person cancelled' in str(n)]

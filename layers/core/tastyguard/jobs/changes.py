@@ -70,6 +70,23 @@ def cancelled_by(order: wire.Order, intents: Iterable[Intent]) -> str:
     return 'broker'
 
 
+def _who_cancelled(
+    order: wire.Order,
+    before: LedgerEntry,
+    intent: Callable[[str], Intent | None] | None,
+    intents: Callable[[], Sequence[Intent]],
+    known: list[Sequence[Intent]],
+) -> str:
+    """:func:`cancelled_by`, from the one replace intent the ledger names when it settles it, else from all."""
+    if before.closed_by_intent and intent is not None:
+        named = intent(before.closed_by_intent)
+        if named is not None and cancelled_by(order, [named]) == 'tastyguard':
+            return 'tastyguard'
+    if not known:
+        known.append(intents())
+    return cancelled_by(order, known[0])
+
+
 def _baseline(order: wire.Order, previous: Mapping[int, LedgerEntry], now: datetime, ours: bool) -> LedgerEntry | None:
     """What the ledger knew; a first-seen order of ours that already ended is compared with "just sent"."""
     before = previous.get(int(order.id or 0))
@@ -99,10 +116,13 @@ def classify(
     intents: Callable[[], Sequence[Intent]],
     now: datetime,
     verdicts: Mapping[int, Verdict] | None = None,
+    intent: Callable[[str], Intent | None] | None = None,
 ) -> Changes:
     """Every transition between ``previous`` (the ledger) and ``orders`` (just read).
 
     ``intents`` is called (once) only when a cancel needs attributing: reading every intent costs a query.
+    ``intent`` reads one intent by key: a cancel that the ledger says tastyguard's replace was sent for is
+    attributed from that intent alone when it counts (the resize of a stop at each fill then costs no query).
     ``verdicts`` are the ownership verdicts of this read (:mod:`tastyguard.jobs.ownership`): an order is
     reported as tastyguard's only while it is.
     """
@@ -129,9 +149,7 @@ def classify(
         elif filled > before.filled_quantity and status in tracking.WORKING:
             changes.add('partial_fill', Severity.WARNING, order, f'partially filled ({filled} so far){at}: {what}')
         elif status == 'Cancelled' and before.status != 'Cancelled' and ours:
-            if not known:
-                known.append(intents())
-            _cancelled(changes, order, what, cancelled_by(order, known[0]))
+            _cancelled(changes, order, what, _who_cancelled(order, before, intent, intents, known))
         elif status == 'Rejected' and before.status != 'Rejected' and ours:
             changes.reprotect = True
             reason = f': {order.reject_reason}' if order.reject_reason else ''

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
+from tastyguard.broker import models as wire
 from tastyguard.calendar import NEW_YORK
 from tastyguard.config.effective import account_policy
 from tastyguard.config.models import Mode, Severity
@@ -95,14 +96,18 @@ def _record_changes(
     ctx: JobContext,
     account: str,
     read: AccountRead,
+    judged: Sequence[wire.Order],
     snapshot: PositionSnapshot,
     previous: Mapping[int, LedgerEntry],
     outcome: Outcome,
     owners: Mapping[int, Verdict],
     intents: Callable[[], Sequence[Intent]],
 ) -> dict[str, Decimal]:
-    """Report what changed at the broker since the last run; remember stops a person cancelled or edited."""
-    changes = classify(account, read.orders, previous, intents, ctx.clock(), owners)
+    """Report what changed at the broker since the last run (``judged``: the orders that may have changed);
+    remember stops a person cancelled or edited."""
+    changes = classify(
+        account, judged, previous, intents, ctx.clock(), owners, lambda key: ctx.stores.intents.get(account, key)
+    )
     today = ctx.clock().astimezone(NEW_YORK).date()
     for text in overnight.fold_order_changes(changes, snapshot.events, today):
         outcome.notes.append(f'{text} (the contract ended: told with its expiration or assignment)')
@@ -153,10 +158,20 @@ def _plan_account(
     outcome.notes.extend(read.notes)
     snapshot = stored or PositionSnapshot(account=account, taken_at=ctx.clock())
     snapshot = overnight.observe(ctx, account, snapshot, read.holdings).snapshot
-    previous = ctx.stores.ledger.all(account)
-    intents = ownership.lazy_intents(ctx, account)
+    # Only the orders that changed since the last run are judged against their ledger entries: the day's
+    # orders would otherwise be read back on every fill.
     splits = ownership.split_factors(overnight.splits(snapshot))
-    owners = ownership.decide(read.orders, previous, intents, splits)
+    judged, settled = tracking.settled_orders(read.orders, snapshot.orders_seen, splits)
+    previous = ctx.stores.ledger.some(account, tracking.entries_to_read(judged))
+    intents = ownership.lazy_intents(ctx, account)
+    owners = settled | ownership.decide(
+        judged,
+        previous,
+        intents,
+        splits,
+        others=[order for order in read.orders if order.id in settled],
+        everything=lambda: ctx.stores.ledger.all(account),
+    )
     read = replace(read, working=mapping.working_orders(read.orders, {oid: v.ours for oid, v in owners.items()}))
     absent = tracking.next_absent_counts(
         snapshot.absent_counts,
@@ -164,7 +179,7 @@ def _plan_account(
         (h.symbol for h in read.holdings),
     )
     absent = _confirm_absence(ctx, account, read, absent)
-    cancels = _record_changes(ctx, account, read, snapshot, previous, outcome, owners, intents)
+    cancels = _record_changes(ctx, account, read, judged, snapshot, previous, outcome, owners, intents)
     tracking.forget_closed(ctx.stores.high_water, account, snapshot, read.holdings)
     inputs = PlanInputs(
         account_number=account,
@@ -183,9 +198,12 @@ def _plan_account(
     if marks:
         inputs = replace(inputs, high_water=marks)
     plan = plan_with_splits(inputs, overnight.splits(snapshot))
-    ctx.stores.ledger.save(tracking.changed_entries(read.orders, previous, ctx.clock(), owners))
+    ctx.stores.ledger.save(tracking.changed_entries(judged, previous, ctx.clock(), owners))
+    seen = tracking.orders_seen(read.orders, owners)  # only now that the ledger holds every order of the read
     saved = ctx.stores.snapshots.save(
-        tracking.next_snapshot(snapshot, read.holdings, taken_at=ctx.clock(), absent=absent, human_cancels=cancels)
+        tracking.next_snapshot(
+            snapshot, read.holdings, taken_at=ctx.clock(), absent=absent, human_cancels=cancels, seen=seen
+        )
     )
     return plan, read, saved
 
@@ -207,7 +225,7 @@ def ensure_stops(ctx: JobContext, invocation: JobInvocation, account: str, run_i
         executor.execute(plan, into=outcome.actions)
     finally:
         if executor.touched:  # remember what this run created or cancelled, so the next run sees the change
-            tracking.remember_writes(ctx.stores.ledger, account, executor.touched, ctx.clock())
+            tracking.remember_writes(ctx.stores.ledger, account, executor.touched, ctx.clock(), executor.replaced)
     outcome.alerts.extend(_alerts(plan))
     outcome.alerts.extend(_write_alerts(account, outcome.actions, executor.gate))
     outcome.alerts.extend(overnight.announce(ctx, account, plan, read, outcome.actions, after))

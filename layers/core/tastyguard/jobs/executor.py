@@ -92,6 +92,7 @@ class Executor:
         self.blocked = blocked
         self.gate = WriteGate(ctx, account, mode)
         self.touched: list[wire.Order] = []  # orders the broker returned for this run's writes (for the ledger)
+        self.replaced: dict[int, str] = {}  # order id → the key of the replace intent sent for it (for the ledger)
         self._planned: dict[str, int] = {}  # writes the current plan makes per symbol, not yet admitted
         self._admitted: dict[str, int] = {}  # writes per symbol the breaker already counted and that are not sent
 
@@ -223,6 +224,8 @@ class Executor:
             return _done(row, 'rejected', detail=f'the broker refused it ({codes or error.status}): {error.message}')
         intents.update(intent, IntentState.SENT, order_id=placed.id)
         self.touched.append(placed)
+        if target is not None:
+            self.replaced[int(target)] = key
         return _done(row, 'replaced' if replacing else 'placed', order_id=str(placed.id))
 
     def _trail_limit_reached(self, action: PlaceStop | ReplaceStop) -> str | None:
@@ -276,6 +279,8 @@ class Executor:
         if found is not None and found.id is not None:
             self._ctx.stores.intents.update(intent, IntentState.SENT, order_id=found.id)
             self.touched.append(found)
+            if intent.operation is IntentOperation.REPLACE and intent.target_order_id is not None:
+                self.replaced[int(intent.target_order_id)] = intent.key
             done = 'replaced' if intent.operation is IntentOperation.REPLACE else 'placed'
             return _done(
                 row, done, order_id=str(found.id), detail='confirmed by looking it up after the response was lost'

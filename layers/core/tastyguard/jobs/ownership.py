@@ -181,10 +181,13 @@ class Ownership:
         previous: Mapping[int, LedgerEntry],
         intents: Callable[[], Sequence[Intent]],
         splits: Mapping[str, Sequence[Decimal]] | None = None,
+        everything: Callable[[], Mapping[int, LedgerEntry]] | None = None,
     ) -> None:
         self._previous = previous
         self._load_intents = intents
         self._splits = splits or {}
+        self._everything = everything
+        self._whole: Mapping[int, LedgerEntry] | None = None
         self._intents: dict[str, list[Intent]] | None = None
         self.verdicts: dict[int, Verdict] = {}
 
@@ -214,13 +217,16 @@ class Ownership:
                     self._intents.setdefault(intent.key, []).append(intent)
         return self._intents.get(key, [])
 
-    def decide(self, orders: Sequence[wire.Order]) -> dict[int, Verdict]:
-        """Verdicts for every order with an id (orders without a ``tg-`` identifier are the person's)."""
+    def decide(self, orders: Sequence[wire.Order], others: Sequence[wire.Order] = ()) -> dict[int, Verdict]:
+        """Verdicts for every order with an id (orders without a ``tg-`` identifier are the person's).
+
+        ``others``: the rest of the same read, judged elsewhere but counted when looking for copies.
+        """
         by_identifier: dict[str, set[int]] = {}
         for entry in self._previous.values():
             if entry.external_identifier:
                 by_identifier.setdefault(entry.external_identifier, set()).add(entry.order_id)
-        for order in orders:
+        for order in (*orders, *others):
             if order.id is not None and order.external_identifier:
                 by_identifier.setdefault(order.external_identifier, set()).add(order.id)
         for order in orders:
@@ -264,9 +270,21 @@ class Ownership:
         replaced = self._previous.get(order.replaces_order_id) if order.replaces_order_id is not None else None
         if replaced is not None and replaced.ours:
             return Verdict(ours=False, why=f"a person's replacement of tastyguard's order #{replaced.order_id}")
-        if len(by_identifier.get(order.external_identifier, set())) > 1:
+        if len(by_identifier.get(order.external_identifier, set())) > 1 or self._known_elsewhere(order):
             return Verdict(ours=False, why="a copy or a person's replacement of tastyguard's order")
         return Verdict(ours=True, sent=now)
+
+    def _known_elsewhere(self, order: wire.Order) -> bool:
+        """Another order with this identifier in the whole ledger (read only when the caller passed part of it
+        and an order of unknown origin needs it: rare, so a run normally reads just the entries it judges)."""
+        if self._everything is None:
+            return False
+        if self._whole is None:
+            self._whole = self._everything()
+        return any(
+            entry.external_identifier == order.external_identifier and entry.order_id != order.id
+            for entry in self._whole.values()
+        )
 
 
 def decide(
@@ -274,9 +292,16 @@ def decide(
     previous: Mapping[int, LedgerEntry],
     intents: Callable[[], Sequence[Intent]],
     splits: Mapping[str, Sequence[Decimal]] | None = None,
+    *,
+    others: Sequence[wire.Order] = (),
+    everything: Callable[[], Mapping[int, LedgerEntry]] | None = None,
 ) -> dict[int, Verdict]:
-    """Verdicts for ``orders`` (see the module docstring); ``splits``: symbol → the ratios of its splits in force."""
-    return Ownership(previous, intents, splits).decide(orders)
+    """Verdicts for ``orders`` (see the module docstring); ``splits``: symbol → the ratios of its splits in force.
+
+    ``previous`` may be the entries of ``orders`` only (and of the orders they replace): then ``others`` are the
+    rest of the read and ``everything`` reads the whole ledger, for the rare order whose origin only it can tell.
+    """
+    return Ownership(previous, intents, splits, everything).decide(orders, others)
 
 
 def is_ours(order: wire.Order, verdicts: Mapping[int, Verdict]) -> bool:

@@ -91,7 +91,9 @@ def reconcile_orders(
     latest = ctx.stores.snapshots.latest(account)
     splits = ownership.split_factors(overnight.splits(latest)) if latest else {}
     owners = ownership.decide(orders, previous, intents, splits)
-    changes = classify(account, orders, previous, intents, ctx.clock(), owners)
+    changes = classify(
+        account, orders, previous, intents, ctx.clock(), owners, lambda key: ctx.stores.intents.get(account, key)
+    )
     _triggered_unfilled(ctx, changes, orders, owners)
     ctx.stores.ledger.save([*tracking.changed_entries(orders, previous, ctx.clock(), owners), *gone])
     if changes.person_cancels:

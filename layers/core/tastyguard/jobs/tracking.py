@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -40,6 +40,66 @@ def fills(order: wire.Order) -> tuple[Decimal, Decimal | None]:
     return quantity, (value / quantity if quantity else None)
 
 
+def _state(order: wire.Order) -> str | None:
+    """What the ledger records of ``order`` that can change, in one short string (None: no id or no time)."""
+    if order.id is None or not order.legs or not order.updated_at:
+        return None
+    filled, _ = fills(order)
+    return f'{int(order.updated_at)}/{order.status}/{filled}'
+
+
+def orders_seen(orders: Iterable[wire.Order], verdicts: Mapping[int, Verdict]) -> dict[int, str]:
+    """The digest a run stores with its snapshot once the ledger holds every order of its read."""
+    digest: dict[int, str] = {}
+    for order in orders:
+        state = _state(order)
+        if state is not None and order.id is not None:
+            digest[order.id] = f'{state}/{"ours" if is_ours(order, verdicts) else "theirs"}'
+    return digest
+
+
+def settled_orders(
+    orders: Iterable[wire.Order], digest: Mapping[int, str], split_symbols: Collection[str] = ()
+) -> tuple[list[wire.Order], dict[int, Verdict]]:
+    """A read split into the orders to judge against the ledger, and the verdicts of the rest.
+
+    The rest are the orders exactly as the last run recorded them (same update time, status and filled
+    quantity): no transition can be reported for them, their ledger entries would not change, and their
+    ownership cannot change either (it depends on the order, its entry and the splits in force, and an order
+    with an entry never asks the intents again), so reading their entries back would only cost time. They keep
+    the verdict the digest recorded. Orders on a symbol with a split in force are always judged: a split that
+    became known since can make the broker's adjustment of our order ours again.
+    """
+    judge: list[wire.Order] = []
+    settled: dict[int, Verdict] = {}
+    splits = frozenset(split_symbols)
+    for order in orders:
+        state = _state(order)
+        recorded = digest.get(order.id) if order.id is not None else None
+        if (
+            order.id is not None
+            and state is not None
+            and recorded is not None
+            and recorded.rsplit('/', 1)[0] == state
+            and not any(leg.symbol in splits for leg in order.legs)
+        ):
+            settled[order.id] = Verdict(ours=recorded.endswith('/ours'))
+        else:
+            judge.append(order)
+    return judge, settled
+
+
+def entries_to_read(orders: Iterable[wire.Order]) -> set[int]:
+    """The ledger entries judging ``orders`` needs: theirs, and those of the orders they replace."""
+    wanted: set[int] = set()
+    for order in orders:
+        if order.id is not None:
+            wanted.add(order.id)
+        if order.replaces_order_id is not None:
+            wanted.add(order.replaces_order_id)
+    return wanted
+
+
 def ledger_entry(
     order: wire.Order, previous: LedgerEntry | None, now: datetime, verdict: Verdict | None = None
 ) -> LedgerEntry:
@@ -75,6 +135,7 @@ def ledger_entry(
         reject_reason=order.reject_reason,
         updated_at_ms=int(order.updated_at or 0),
         terminal=status in TERMINAL,
+        closed_by_intent=previous.closed_by_intent if previous else None,
         first_seen=previous.first_seen if previous else now,
         last_seen=now,
     )
@@ -104,15 +165,29 @@ def changed_entries(
     return entries
 
 
-def remember_writes(ledger: OrderLedger, account: str, touched: Iterable[wire.Order], now: datetime) -> None:
+def remember_writes(
+    ledger: OrderLedger,
+    account: str,
+    touched: Iterable[wire.Order],
+    now: datetime,
+    replaced: Mapping[int, str] | None = None,
+) -> None:
     """Ledger entries for the orders a run's writes created, replaced or cancelled.
 
+    ``replaced``: order id → the key of tastyguard's replace intent sent for it; kept on the replaced order's
+    entry, so when the next run sees it cancelled, attributing the cancel reads that one intent.
     Reads back only those orders' entries (not the account's whole ledger), so what a fill's stop costs does
     not grow with the orders the account has seen.
     """
     orders = list(touched)
-    previous = ledger.some(account, (order.id for order in orders if order.id is not None))
-    ledger.save(changed_entries(orders, previous, now))
+    targets = dict(replaced or {})
+    previous = ledger.some(account, {*(order.id for order in orders if order.id is not None), *targets})
+    entries = changed_entries(orders, previous, now)
+    for order_id, key in targets.items():
+        before = previous.get(order_id)
+        if before is not None and before.closed_by_intent != key:
+            entries.append(before.model_copy(update={'closed_by_intent': key}))
+    ledger.save(entries)
 
 
 def prune_human_cancels(recorded: Mapping[str, Decimal], holdings: Iterable[Holding]) -> dict[str, Decimal]:
@@ -128,6 +203,7 @@ def next_snapshot(
     taken_at: datetime,
     absent: Mapping[str, int],
     human_cancels: Mapping[str, Decimal],
+    seen: Mapping[int, str] | None = None,
 ) -> PositionSnapshot:
     """``base`` updated with a new positions read (saved over ``base``'s version)."""
     return base.model_copy(
@@ -146,6 +222,7 @@ def next_snapshot(
             ],
             'absent_counts': dict(absent),
             'human_cancels': dict(human_cancels),
+            'orders_seen': dict(base.orders_seen if seen is None else seen),
         }
     )
 

@@ -75,6 +75,7 @@ class LedgerEntry(BaseModel):
     reject_reason: str | None = None
     updated_at_ms: int = 0
     terminal: bool = False
+    closed_by_intent: str | None = None  # tastyguard's replace that was sent for this order (its intent key)
     first_seen: datetime
     last_seen: datetime
 

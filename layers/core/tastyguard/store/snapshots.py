@@ -4,7 +4,10 @@
 ``absent_counts`` let the planner cancel an orphaned stop only after its position was missing on two
 consecutive reads; ``human_cancels`` remember where a person cancelled one of tastyguard's stops (until that
 position changes); ``events`` hold the expirations, assignments, exercises and splits recognised lately
-(:mod:`tastyguard.store.position_events`). A dated copy of every snapshot is kept for a month.
+(:mod:`tastyguard.store.position_events`); ``orders_seen`` is a digest of the orders the last run read and
+recorded in the ledger, so the next run reads back only the entries of orders that changed (see
+:func:`tastyguard.jobs.tracking.settled_orders`). A dated copy of every snapshot is kept for a month (without
+the digest).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class PositionSnapshot(BaseModel):
     absent_counts: dict[str, int] = Field(default_factory=dict)
     human_cancels: dict[str, Decimal] = Field(default_factory=dict)  # symbol → position quantity at the cancel
     events: list[PositionEvent] = Field(default_factory=list)  # recognised position events, oldest first
+    orders_seen: dict[int, str] = Field(default_factory=dict)  # order id → its state when the ledger recorded it
     version: int = 0
 
     def by_symbol(self) -> dict[str, HeldPosition]:
@@ -83,5 +87,6 @@ class SnapshotStore:
             if self._state.is_conditional_failure(error):
                 raise SnapshotConflictError(f'snapshot of {snapshot.account} changed while this run worked') from None
             raise
-        self._state.put_record(pk, snapshot_history_sk(snapshot.taken_at), stored, ttl=HISTORY_TTL)
+        dated = stored.model_copy(update={'orders_seen': {}})
+        self._state.put_record(pk, snapshot_history_sk(snapshot.taken_at), dated, ttl=HISTORY_TTL)
         return stored

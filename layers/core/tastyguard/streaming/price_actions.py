@@ -234,7 +234,7 @@ def _close_with_limit(
     if executor.touched:
         from tastyguard.jobs import tracking  # noqa: PLC0415
 
-        tracking.remember_writes(ctx.stores.ledger, account, executor.touched, ctx.clock())
+        tracking.remember_writes(ctx.stores.ledger, account, executor.touched, ctx.clock(), executor.replaced)
     lines = [reason, *(action_line(row) for row in rows)]
     severity = Severity.CRITICAL if mode is Mode.LIVE else Severity.WARNING
     ctx.notifier.publish(

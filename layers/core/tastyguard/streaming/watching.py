@@ -19,7 +19,7 @@ from tastyguard.engine.spread_stop import StructureLevel, structure_level
 from tastyguard.engine.structures import find_structures
 from tastyguard.engine.trigger import NoStop
 from tastyguard.engine.types import Holding, InstrumentType, PlanInputs, WorkingOrder
-from tastyguard.jobs import mapping, ownership
+from tastyguard.jobs import mapping, overnight, ownership, tracking
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.reading import read_instruments, read_positions
 from tastyguard.streaming.prices import BrokerStop, Watched, WatchedStructure
@@ -33,7 +33,21 @@ def watch_account(ctx: JobContext, account: str) -> tuple[list[Watched], list[Wa
     orders cannot be read)."""
     _, holdings = read_positions(ctx.broker, account)
     orders = ctx.broker.live_orders(account)
-    verdicts = ownership.decide(orders, ctx.stores.ledger.all(account), ownership.lazy_intents(ctx, account))
+    # Only the orders still working can be a stop to watch, and of those only the ones that changed since the
+    # last run recorded them are judged against their ledger entries (the rest keep their recorded verdict).
+    snapshot = ctx.stores.snapshots.latest(account)
+    splits = ownership.split_factors(overnight.splits(snapshot)) if snapshot is not None else {}
+    working_now = [order for order in orders if str(order.status) not in tracking.TERMINAL]
+    judged, settled = tracking.settled_orders(working_now, snapshot.orders_seen if snapshot else {}, splits)
+    judged_ids = {order.id for order in judged}
+    verdicts = settled | ownership.decide(
+        judged,
+        ctx.stores.ledger.some(account, tracking.entries_to_read(judged)),
+        ownership.lazy_intents(ctx, account),
+        splits,
+        others=[order for order in orders if order.id not in judged_ids],
+        everything=lambda: ctx.stores.ledger.all(account),
+    )
     working = mapping.working_orders(orders, {oid: v.ours for oid, v in verdicts.items()})
     instruments, _ = read_instruments(ctx.broker, ctx.stores.instruments, holdings)
     inputs = PlanInputs(
