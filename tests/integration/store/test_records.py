@@ -12,7 +12,7 @@ from tastyguard.store.keys import account_pk, order_sk
 from tastyguard.store.ledger import LedgerEntry, OrderLedger
 from tastyguard.store.runs import RunRecord, RunStatus, RunStore
 from tastyguard.store.snapshots import HeldPosition, PositionSnapshot, SnapshotConflictError, SnapshotStore
-from tastyguard.store.table import StateTable
+from tastyguard.store.table import StateTable, to_record
 from tests.clock import FakeClock
 
 pytestmark = pytest.mark.integration
@@ -121,6 +121,24 @@ def test_snapshot_save_is_optimistic(state: StateTable) -> None:
     assert latest is not None
     assert latest.absent_counts == {'INTC': 2}
     assert latest.by_symbol()['AAPL'].quantity == Decimal(100)
+
+
+def test_dated_snapshot_copies_live_outside_the_accounts_partition(state: StateTable) -> None:
+    store = SnapshotStore(state)
+    snapshot = PositionSnapshot(
+        account='5WT00001',
+        taken_at=state.clock(),
+        positions=[HeldPosition(symbol='AAPL', instrument_type='Equity', quantity=Decimal(100))],
+        orders_seen={7: '2026-12-04T15:00:00+00:00/Live/0/ours'},
+    )
+    store.save(snapshot)
+    dated = list(state.query_prefix('SNAPSHOTS#5WT00001', 'SNAPSHOT#'))
+    assert len(dated) == 1 and 'expires_at' in dated[0]  # kept for a while, then expired by TTL
+    copy = to_record(dated[0], PositionSnapshot)
+    assert copy.positions == snapshot.positions
+    assert copy.orders_seen == {}  # the history copy carries no digest
+    # what a run queries in the account's partition holds no dated copy
+    assert [item['sk'] for item in state.query_prefix(account_pk('5WT00001'), 'SNAPSHOT#')] == ['SNAPSHOT#LATEST']
 
 
 def test_high_water_only_moves_in_the_favourable_direction(state: StateTable) -> None:

@@ -21,6 +21,12 @@ SNAPSHOT_SK = 'SNAPSHOT#LATEST'
 CIRCUIT_SK = 'CIRCUIT'
 
 
+def snapshot_history_pk(account: str) -> str:
+    """The dated snapshot copies of one account: a partition of their own, since nothing reads them in a run
+    (the account's partition stays small, and so does what each of its queries has to pass over)."""
+    return f'SNAPSHOTS#{account}'
+
+
 def snapshot_history_sk(taken_at: datetime) -> str:
     """A dated copy of a position snapshot (kept for a while, then expired by TTL)."""
     return f'SNAPSHOT#{taken_at.isoformat()}'

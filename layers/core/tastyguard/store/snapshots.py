@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tastyguard.store.keys import SNAPSHOT_SK, account_pk, snapshot_history_sk
+from tastyguard.store.keys import SNAPSHOT_SK, account_pk, snapshot_history_pk, snapshot_history_sk
 from tastyguard.store.position_events import PositionEvent
 from tastyguard.store.table import StateTable
 
@@ -88,5 +88,7 @@ class SnapshotStore:
                 raise SnapshotConflictError(f'snapshot of {snapshot.account} changed while this run worked') from None
             raise
         dated = stored.model_copy(update={'orders_seen': {}})
-        self._state.put_record(pk, snapshot_history_sk(snapshot.taken_at), dated, ttl=HISTORY_TTL)
+        self._state.put_record(
+            snapshot_history_pk(snapshot.account), snapshot_history_sk(snapshot.taken_at), dated, ttl=HISTORY_TTL
+        )
         return stored
