@@ -30,6 +30,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.lambda_sandbox import uv_command  # noqa: E402
 from infra import constants as c  # noqa: E402
 from infra.constructs.packaging import core_layer_bundler, deps_layer_bundler, functions_bundler  # noqa: E402
 
@@ -72,7 +73,7 @@ def native_runtime(scratch: Path) -> Path:
     """The locked requirements plus boto3, for this machine, in one folder (what /opt/python + the runtime hold)."""
     target = scratch / 'native'
     requirements = c.DEPS_LAYER_DIR / c.DEPS_REQUIREMENTS
-    uv = [shutil.which('uv')] if shutil.which('uv') else ['python3', '-m', 'uv']
+    uv = uv_command()
     for args in (['--requirement', str(requirements), '--no-deps'], [*BOTO3]):
         # uv installs for this interpreter (a pip on PATH may belong to another Python and fetch other wheels)
         subprocess.run(

@@ -2,6 +2,7 @@
 
     python bench/bench_scale.py --accounts 500 --positions 20 --grants 3 --json
     python bench/bench_scale.py --accounts 60 --positions 10 --grants 2 --ticks 2   # a quick look
+    python bench/bench_scale.py --accounts 500 --positions 20 --grants 3 --ticks 5 --streamer --json
 
 The paper broker holds ``--grants`` customers (each its own OAuth grant) with ``--accounts`` accounts
 between them and enforces tastytrade's published per-token limits (positions 1/s, order writes 20/s, 50/s
@@ -10,13 +11,17 @@ in all; 429 with ``Retry-After`` past them). Each tick is dispatched to one mess
 tick places every stop; the later ones find nothing to do.
 
 It prints one JSON object (``--json``) or the same as readable lines: ``accounts``, ``grants``, ``ticks``,
-``tick_seconds`` (first / p50 / p50 of the steady ticks / max), ``api_calls``, ``peak_requests_per_second``
+``tick_seconds`` (first / p50 / p50 of the steady ticks / p50 of the ticks that left quiet accounts to the
+streamer / max), ``api_calls``, ``peak_requests_per_second``
 per grant (and for positions), ``throttled`` (429s received), ``protected``, ``unprotected`` and
 ``violations`` (over-covered, duplicate and orphan stops on the broker afterwards).
 
 Times are this machine's: one Python process plays broker, AWS and every worker, so CPU-bound ticks
 (the first) are slower here than on Lambda; budget-bound ticks (the steady ones, paced by the positions
 limit of each grant) take about as long as they would deployed.
+
+``--streamer`` runs the real streamer beside the workers (see ``bench/scale_sim.py``): the ticks after it holds
+the accounts read only the accounts something happened on and a share of the quiet ones (decision 60).
 """
 
 from __future__ import annotations
@@ -36,7 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     defaults = SimConfig()
     for item in fields(SimConfig):
         flag = '--' + item.name.replace('_', '-')
-        parser.add_argument(flag, type=type(getattr(defaults, item.name)), default=getattr(defaults, item.name))
+        default = getattr(defaults, item.name)
+        if isinstance(default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+        else:
+            parser.add_argument(flag, type=type(default), default=default)
     parser.add_argument('--json', action='store_true', help='print one JSON object')
     args = parser.parse_args(argv)
     config = SimConfig(**{item.name: getattr(args, item.name) for item in fields(SimConfig)})

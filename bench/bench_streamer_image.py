@@ -35,6 +35,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.lambda_sandbox import uv_command  # noqa: E402
 from infra import streamer_context  # noqa: E402
 
 # python:3.13.15-slim linux/arm64 layers (30.2 + 4.6 + 11.8 MB), docker-library/repo-info, build of 2026-09-01.
@@ -158,7 +159,7 @@ def _cpu_and_wall(argv: list[str], env: dict[str, str]) -> tuple[float, float, s
 
 def startup(scratch: Path, context: Path, runs: int) -> dict[str, Any]:
     native = scratch / 'native'
-    uv = [shutil.which('uv')] if shutil.which('uv') else [sys.executable, '-m', 'uv']
+    uv = uv_command()
     run(
         [
             *uv,

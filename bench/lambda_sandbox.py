@@ -65,9 +65,9 @@ def _native_platforms() -> tuple[str, ...]:
     return (f'manylinux2014_{machine}', f'manylinux_2_28_{machine}')
 
 
-def _uv() -> list[str]:
-    found = shutil.which('uv')
-    return [found] if found else [sys.executable, '-m', 'uv']
+def uv_command() -> list[str]:
+    """The project's uv: ``scripts/uv`` finds it (or bootstraps a private one) as every make target does."""
+    return [str(ROOT / 'scripts' / 'uv')]
 
 
 def _strip_bytecode(source: Path, target: Path) -> None:
@@ -89,7 +89,7 @@ def build_assets(scratch: Path, config_json: str) -> tuple[Assets, Assets]:
     if not runtime.is_dir():
         versions = [f'{name}=={importlib.metadata.version(name)}' for name in RUNTIME_PACKAGES]
         subprocess.run(
-            [*_uv(), 'pip', 'install', '--quiet', '--no-deps', '--python', python.executable, '--target',
+            [*uv_command(), 'pip', 'install', '--quiet', '--no-deps', '--python', python.executable, '--target',
              str(runtime), *versions, SNAPSHOT_HOOKS_PACKAGE],
             check=True,
         )  # fmt: skip

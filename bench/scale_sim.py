@@ -18,6 +18,11 @@ scans the whole table for every query, so a query reads its own partition only.
 Ticks run back to back (the next starts when the last account of the previous one finished) with the
 market clock pinned inside a trading session; everything else uses real time, so the rate budget and the
 broker's limits are the real ones.
+
+With ``streamer=True`` the real streamer service runs beside the workers from the first tick on (one account
+socket and one DXLink feed per grant, the same clients and shared budget, its status item written every 30 s;
+catch-ups and price following off, as nothing trades): once it holds the accounts, the dispatcher leaves the
+quiet ones out of most ticks (decision 60) and each tick's ``quiet`` count says how many.
 """
 
 from __future__ import annotations
@@ -54,6 +59,8 @@ class SimConfig:
     universe: int = 400
     seed: int = 11
     tick_timeout: float = 3600.0
+    streamer: bool = False
+    quiet_verify_minutes: int = 30
 
 
 @dataclass
@@ -133,7 +140,9 @@ def _config(cfg: SimConfig) -> dict[str, Any]:
             'concurrency': cfg.concurrency,
             'headroom': cfg.headroom,
             'sweep_window_percent': cfg.sweep_window_percent,
+            'quiet_verify_minutes': cfg.quiet_verify_minutes,
         },
+        'streamer': {'catch_up_on_reconnect': False, 'follow_prices': False},
         'safety': {'max_order_writes': 5000, 'max_writes_per_symbol': 6},
     }
 
@@ -173,7 +182,7 @@ def _provision(cfg: SimConfig, broker: Any, workdir: Path) -> tuple[dict[str, st
 
 
 def _worker(queue: Any, state: SimState, clock: Callable[[], datetime], index: int, stop: threading.Event) -> None:
-    from tastyguard.fanout.worker import finish_account, is_stale
+    from tastyguard.fanout.worker import finish_account, is_stale, record_verified
     from tastyguard.jobs.registry import run
     from tastyguard.jobs.wiring import lambda_context
 
@@ -189,7 +198,9 @@ def _worker(queue: Any, state: SimState, clock: Callable[[], datetime], index: i
                 with state.lock:
                     state.stale += 1
                 continue
+            started = ctx.clock()
             results = run(ctx, invocation)
+            record_verified(ctx, invocation, results, started)
             with state.lock:
                 state.results.extend(results)
         except Exception as error:  # a failed account run: the real queue would redeliver it
@@ -260,6 +271,7 @@ def _ticks(cfg: SimConfig, broker: Any, say: Callable[[str], None]) -> dict[str,
         thread.start()
     seconds: list[float] = []
     per_tick: list[dict[str, Any]] = []
+    streamer: SimStreamer | None = None
     try:
         for number in range(cfg.ticks):
             mark = len(state.results)
@@ -272,22 +284,25 @@ def _ticks(cfg: SimConfig, broker: Any, say: Callable[[str], None]) -> dict[str,
                 discover=lambda g: [a.account_number for a in cast(TastytradeClient, clients.get(g)).accounts()],
                 breaker_of=lambda g: read_breaker(dispatcher.stores.state, dispatcher.environment, g),
             )
-            ticks = TickStore(dispatcher.stores.state)
-            while True:
-                record = ticks.get('ensure_stops', scheduled)
-                if record is not None and record.finished:
-                    break
-                if time.monotonic() - began > cfg.tick_timeout:
-                    raise TimeoutError(f'tick {number + 1} did not finish in {cfg.tick_timeout:.0f} s')
-                time.sleep(0.1)
+            if cfg.streamer and streamer is None:  # the discovery of the first dispatch names its accounts
+                streamer = SimStreamer(clock)
+                streamer.start()
+                say(f'streamer started for {streamer.accounts} accounts')
+            _wait_for_tick(TickStore(dispatcher.stores.state), scheduled, began + cfg.tick_timeout, number + 1)
             seconds.append(time.monotonic() - began)
             runs = state.results[mark:]
             actions = Counter(f'{a.kind}:{a.result}' for run in runs for a in run.actions if a.kind != 'alert')
             per_tick.append({'tick': number + 1, 'seconds': round(seconds[-1], 1), 'dispatched': result.dispatched,
-                             'deferred': result.deferred, 'actions': dict(actions),
+                             'deferred': result.deferred, 'quiet': result.quiet, 'actions': dict(actions),
                              'window': (wall_start, time.time())})  # fmt: skip
-            say(f'tick {number + 1}: {result.dispatched} accounts in {seconds[-1]:.1f} s, {dict(actions)}')
+            say(f'tick {number + 1}: {result.dispatched} accounts ({result.quiet} quiet left out) '
+                f'in {seconds[-1]:.1f} s, {dict(actions)}')  # fmt: skip
+            if streamer is not None and number == 0:
+                held = streamer.wait_held(dispatcher.stores.state, timeout=600)
+                say(f'the streamer holds {held} accounts')
     finally:
+        if streamer is not None:
+            streamer.stop()
         stop.set()
         for thread in workers:
             thread.join(timeout=30)
@@ -299,6 +314,86 @@ def _ticks(cfg: SimConfig, broker: Any, say: Callable[[str], None]) -> dict[str,
         'statuses': dict(Counter(r.status for r in state.results)),
         'client_rate_limited': sum(r.rate_limited for r in state.results),
     }
+
+
+def _wait_for_tick(ticks: Any, scheduled: datetime, deadline: float, number: int) -> None:
+    """Until every account run of the tick has finished (monotonic ``deadline``)."""
+    while True:
+        record = ticks.get('ensure_stops', scheduled)
+        if record is not None and record.finished:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f'tick {number} did not finish in time')
+        time.sleep(0.1)
+
+
+class SimStreamer:
+    """The real streamer service on a thread of its own (its own event loop), on the simulation's clock."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        from tastyguard.jobs.wiring import lambda_context
+        from tastyguard.store.table import StateTable
+        from tastyguard.streaming.clock import SystemClock
+        from tastyguard.streaming.publish import InProcessPublisher
+        from tastyguard.streaming.service import StreamerService, grant_streams
+        from tastyguard.streaming.supervisor import fast_path
+
+        class SessionClock(SystemClock):
+            def wall(self) -> datetime:
+                return clock()
+
+        ctx = lambda_context(owner='sim:streamer')
+        ctx.clock = clock
+        handle = fast_path(ctx)
+        grants = grant_streams(ctx)
+        self.accounts = sum(len(g.accounts) for g in grants)
+        self.service = StreamerService(
+            ctx=ctx,
+            grants=grants,
+            sink=lambda jobs: InProcessPublisher(lambda event: jobs.call(handle, event)),
+            state=StateTable,
+            singleton=False,
+            owner='sim:streamer',
+            clock=SessionClock(),
+        )
+        self._loop: Any = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name='streamer', daemon=True)
+
+    def _run(self) -> None:
+        import asyncio
+
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._ready.set()
+            await self.service.run()
+
+        asyncio.run(main())
+
+    def start(self) -> None:
+        """Start the service (returns at once; it reads positions, then connects)."""
+        self._thread.start()
+        self._ready.wait(10)
+
+    def wait_held(self, state: Any, timeout: float) -> int:
+        """Wait until the status item says every account is held (as the dispatcher will read it); how many are."""
+        from tastyguard.store.streamer_health import read_health
+
+        deadline = time.monotonic() + timeout
+        held = 0
+        while time.monotonic() < deadline:
+            record = read_health(state)
+            held = len(record.held) if record is not None else 0
+            if held >= self.accounts:
+                break
+            time.sleep(0.5)
+        return held
+
+    def stop(self) -> None:
+        """Stop the service and wait for it."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.service.stop)
+        self._thread.join(timeout=60)
 
 
 def audit_broker(state: dict[str, Any]) -> dict[str, Any]:
@@ -344,6 +439,10 @@ def audit_broker(state: dict[str, Any]) -> dict[str, Any]:
         'violations': {'over_covered': over_covered, 'duplicates': duplicates, 'orphans': orphans},
         'examples': examples[:10],
     }
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
 
 
 def peak_per_second(times: list[float]) -> int:
@@ -400,6 +499,7 @@ def _report(
             'first': round(seconds[0], 1) if seconds else None,
             'p50': round(statistics.median(seconds), 1) if seconds else None,
             'p50_steady': round(statistics.median(seconds[1:]), 1) if len(seconds) > 1 else None,
+            'p50_watched': _median([t['seconds'] for t in ticks['per_tick'] if t['quiet']]),
             'max': round(max(seconds), 1) if seconds else None,
         },
         'per_tick': ticks['per_tick'],

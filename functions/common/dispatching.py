@@ -81,6 +81,7 @@ def _run(ctx: JobContext, invocation: JobInvocation) -> dict[str, Any]:
         'job': result.job,
         'dispatched': result.dispatched,
         'deferred': result.deferred,
+        'quiet': result.quiet,
         'grants': result.grants,
         'stopped_grants': result.stopped_grants,
         'skipped': result.skipped,
@@ -93,6 +94,7 @@ def _record(result: DispatchResult) -> None:
     for name, value in {
         'AccountsDispatched': result.dispatched,
         'AccountsDeferred': result.deferred,
+        'AccountsQuiet': result.quiet,
         'GrantsStopped': len(result.stopped_grants),
         'TicksUnfinished': int(result.previous_unfinished),
         'TicksSkipped': int(result.skipped == 'the previous tick is still running'),

@@ -37,6 +37,7 @@ from tastyguard.fanout.worker import (
     is_stale,
     parse_message,
     receive_count,
+    record_verified,
 )
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.invocation import JobInvocation, JobName
@@ -120,6 +121,10 @@ def _record_metrics(job: JobName, results: list[AccountRunResult]) -> None:
 
 
 def _execute(ctx: JobContext, invocation: JobInvocation) -> dict[str, Any]:
+    return _summarise(_run_logged(ctx, invocation))
+
+
+def _run_logged(ctx: JobContext, invocation: JobInvocation) -> list[AccountRunResult]:
     results = run(ctx, invocation)
     _record_metrics(invocation.job, results)
     for result in results:
@@ -131,7 +136,7 @@ def _execute(ctx: JobContext, invocation: JobInvocation) -> dict[str, Any]:
                 'errors': result.errors,
             },
         )  # fmt: skip
-    return _summarise(results)
+    return results
 
 
 def _idempotent_runner(context: LambdaContext) -> Any:
@@ -143,10 +148,13 @@ def _idempotent_runner(context: LambdaContext) -> Any:
         )
         def run_once(*, request: dict[str, Any]) -> dict[str, Any]:
             invocation = JobInvocation.model_validate(request['invocation'])
-            summary = _execute(_runners['ctx'], invocation)
+            ctx = _runners['ctx']
+            started = ctx.clock()
+            results = _run_logged(ctx, invocation)
             if invocation.account and invocation.scheduled_time:
-                _tick_finished(_runners['ctx'], invocation)
-            return summary
+                record_verified(ctx, invocation, results, started)
+                _tick_finished(ctx, invocation)
+            return _summarise(results)
 
         _runners['run'] = run_once
     _IDEMPOTENCY.register_lambda_context(context)

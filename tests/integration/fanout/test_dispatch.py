@@ -13,12 +13,16 @@ from tastyguard.broker.tokens import BreakerTrip
 from tastyguard.config.loader import parse_config
 from tastyguard.fanout.dispatch import dispatch
 from tastyguard.fanout.queue import MemoryWorkQueue
-from tastyguard.fanout.worker import finish_account, is_stale
+from tastyguard.fanout.worker import finish_account, is_stale, record_verified
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.invocation import JobInvocation, JobName
+from tastyguard.jobs.results import AccountRunResult, ActionResult, AlertView
 from tastyguard.jobs.wiring import build_context
 from tastyguard.notify.ports import MemoryNotifier
+from tastyguard.store.keys import GLOBAL_PK
+from tastyguard.store.streamer_health import STREAMER_HEALTH_SK, StreamerHealthRecord
 from tastyguard.store.table import StateTable
+from tastyguard.store.ticks import TickStore
 from tests.clock import FakeClock
 
 pytestmark = pytest.mark.integration
@@ -218,3 +222,109 @@ def test_outside_the_session_nothing_is_dispatched(state: StateTable, clock: Fak
     ctx, queue = context(state, clock, **TWO_GRANTS), Queue()
     result = dispatch(ctx, tick(ctx, clock), queue, discover=lambda g: [], breaker_of=lambda g: None)
     assert result.skipped == 'the market is closed' and queue.messages == []
+
+
+# --- quiet accounts: what the streamer holds and nothing happened on (decision 60) ------------------------------
+SIX = [f'5WX0000{i}' for i in range(1, 7)]
+
+
+def _streamer_item(
+    state: StateTable, clock: FakeClock, held: dict[str, Any], activity: dict[str, Any] | None = None
+) -> None:
+    record = StreamerHealthRecord(
+        owner='streamer:test', healthy=True, updated_at=clock(), held=held, activity=activity or {}
+    )
+    state.put_record(GLOBAL_PK, STREAMER_HEALTH_SK, record)
+
+
+def _ok(account: str) -> AccountRunResult:
+    return AccountRunResult(
+        job='ensure_stops', run_id='r', account=account, mode='live', environment='production', status='ok',
+        positions=3, protected=3, unprotected=0,
+    )  # fmt: skip
+
+
+def _sweep_once(ctx: JobContext, clock: FakeClock) -> tuple[Any, list[str]]:
+    """One tick; every account run dispatched ends ok and is recorded as verified when it began."""
+    queue = Queue()
+    result = dispatch(ctx, tick(ctx, clock), queue, discover=lambda g: [], breaker_of=lambda g: None)
+    for message, _ in queue.messages:
+        assert record_verified(ctx, message, [_ok(message.account or '')], clock())
+        finish_account(ctx, message)
+    return result, sorted(m.account or '' for m, _ in queue.messages)
+
+
+def test_quiet_accounts_the_streamer_holds_are_read_a_share_per_tick(state: StateTable, clock: FakeClock) -> None:
+    # Given six accounts, a 5-minute period, re-verification every 15 minutes, a streamer holding them all
+    ctx = context(
+        state,
+        clock,
+        accounts=[{'account_number': n} for n in SIX],
+        scale={'quiet_verify_minutes': 15},
+    )
+    held = dict.fromkeys(SIX, clock() - timedelta(minutes=1))
+    _streamer_item(state, clock, held)
+    # When the first tick runs: none was verified while held, so every account is due
+    first, swept = _sweep_once(ctx, clock)
+    assert swept == SIX and first.quiet == 0
+    # Then the next ticks read a third of them each (6 × 5 / 15), the oldest first, and each within 15 minutes
+    seen: list[list[str]] = []
+    for _ in range(6):
+        clock.advance(minutes=5)
+        _streamer_item(state, clock, held)
+        result, swept = _sweep_once(ctx, clock)
+        assert len(swept) == 2 and result.quiet == 4 and result.deferred == 0
+        seen.append(swept)
+    assert {a for batch in seen[:3] for a in batch} == set(SIX)
+    assert seen[:3] == seen[3:]
+
+
+def test_an_account_with_activity_or_not_held_is_due_every_tick(state: StateTable, clock: FakeClock) -> None:
+    ctx = context(state, clock, accounts=[{'account_number': n} for n in SIX], scale={'quiet_verify_minutes': 60})
+    held = dict.fromkeys(SIX[:5], clock() - timedelta(minutes=1))  # the sixth is not held (another grant's socket)
+    _streamer_item(state, clock, held)
+    _sweep_once(ctx, clock)
+    clock.advance(minutes=5)
+    # an order notification on the second account since its sweep
+    _streamer_item(state, clock, held, {SIX[1]: clock() - timedelta(minutes=2)})
+    result, swept = _sweep_once(ctx, clock)
+    assert set(swept) >= {SIX[1], SIX[5]}
+    assert len(swept) == 3  # and one quiet account of four: ceil(4 × 5 / 60)
+    # an item the streamer stopped writing (older than 90 s): every account is due again
+    clock.advance(minutes=5)
+    result, swept = _sweep_once(ctx, clock)
+    assert swept == SIX and result.quiet == 0
+
+
+def test_a_reconnect_makes_every_account_due_until_swept_again(state: StateTable, clock: FakeClock) -> None:
+    ctx = context(state, clock, accounts=[{'account_number': n} for n in SIX], scale={'quiet_verify_minutes': 60})
+    _streamer_item(state, clock, dict.fromkeys(SIX, clock() - timedelta(minutes=1)))
+    _sweep_once(ctx, clock)
+    clock.advance(minutes=5)
+    # the account socket reconnected a minute ago: changes before it may have been missed
+    _streamer_item(state, clock, dict.fromkeys(SIX, clock() - timedelta(minutes=1)))
+    result, swept = _sweep_once(ctx, clock)
+    assert swept == SIX and result.quiet == 0
+    clock.advance(minutes=5)
+    _streamer_item(state, clock, dict.fromkeys(SIX, clock() - timedelta(minutes=6)))  # the same hold, no break
+    result, swept = _sweep_once(ctx, clock)
+    assert len(swept) == 1 and result.quiet == 5
+
+
+def test_only_a_run_that_leaves_nothing_to_do_verifies_an_account(state: StateTable, clock: FakeClock) -> None:
+    ctx = context(state, clock, accounts=[{'account_number': n} for n in SIX])
+    message = JobInvocation(job=JobName.ENSURE_STOPS, scheduled_time=clock(), account=SIX[0], grant='default')
+    unprotected = _ok(SIX[0]).model_copy(update={'unprotected': 1})
+    placed = _ok(SIX[0]).model_copy(
+        update={'actions': [ActionResult(kind='place', symbol='AAPL', reason='new position', result='placed')]}
+    )
+    noted = _ok(SIX[0]).model_copy(
+        update={'alerts': [AlertView(kind='blocked_by_pending_orders', severity='info', message='next run')]}
+    )
+    for results in ([], [unprotected], [placed], [noted], [_ok(SIX[0]).model_copy(update={'status': 'skipped'})]):
+        assert not record_verified(ctx, message, results, clock())
+    fill = message.model_copy(update={'symbol': 'AAPL'})  # a symbol-scoped run verifies one position, not the account
+    assert not record_verified(ctx, fill, [_ok(SIX[0])], clock())
+    assert TickStore(state).verified('ensure_stops', SIX) == {}
+    assert record_verified(ctx, message, [_ok(SIX[0])], clock())
+    assert TickStore(state).verified('ensure_stops', SIX) == {SIX[0]: clock()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -12,6 +13,7 @@ import pytest
 from functions.common import dispatching
 from functions.common import jobs as job_runtime
 from paperbroker.server import PaperBroker
+from tastyguard.store.runs import RunStore
 from tastyguard.store.table import StateTable
 from tastyguard.store.ticks import TickStore
 from tests.integration.jobs.test_handlers import FRIDAY_MORNING, LambdaContext, _tick, _warm_container, lambda_env
@@ -74,6 +76,35 @@ def test_a_tick_is_dispatched_as_one_message_per_account_then_run_by_the_worker(
     assert record is not None and (record.expected, record.done) == (2, 2)
 
 
+def test_the_worker_records_an_account_verified_only_by_a_run_that_left_nothing_to_do(
+    lambda_env: PaperBroker, queues: dict[str, str]
+) -> None:
+    from functions.dispatch.handler import lambda_handler as dispatcher
+    from functions.ensure_stops.handler import lambda_handler as worker
+
+    ticks, accounts = TickStore(StateTable()), ['5WT00001', '5WT00002']
+    # Given a first tick whose runs place the missing stops: that is work, not a verification
+    warm_dispatcher()
+    dispatcher(_tick(), LambdaContext())
+    _warm_container(FRIDAY_MORNING)
+    for record in receive(queues['ensure_stops'], 2):
+        worker({'Records': [record]}, LambdaContext())
+    assert ticks.verified('ensure_stops', accounts) == {}
+    # When the next tick finds every position protected and nothing to do
+    later = FRIDAY_MORNING + timedelta(minutes=5)
+    dispatching._context(LambdaContext()).clock = lambda: later  # type: ignore[arg-type]
+    dispatcher(_tick('2026-11-20T15:05:00Z'), LambdaContext())
+    _warm_container(later)
+    for record in receive(queues['ensure_stops'], 2):
+        assert worker({'Records': [record]}, LambdaContext()) == {'batchItemFailures': []}
+    # Then the account with every position protected and nothing to say is verified as of that run's start (the
+    # dispatcher may leave it to the streamer); the demo account, whose run still reports positions without a
+    # broker stop, stays due every tick
+    [demo] = RunStore(StateTable()).recent('5WT00001', limit=1)
+    assert demo.summary['unprotected'] == 2  # the futures option's software stop, and AMD's stop already breached
+    assert ticks.verified('ensure_stops', accounts) == {'5WT00002': later}
+
+
 def test_a_duplicate_delivery_of_an_account_message_runs_once(lambda_env: PaperBroker, queues: dict[str, str]) -> None:
     from functions.dispatch.handler import lambda_handler as dispatcher
     from functions.ensure_stops.handler import lambda_handler as worker
@@ -130,7 +161,7 @@ def test_a_failing_account_run_is_returned_to_the_queue_and_counts_on_its_last_d
     def crash(*_: Any) -> Any:
         raise RuntimeError('a bug')
 
-    monkeypatch.setattr(job_runtime, '_execute', crash)
+    monkeypatch.setattr(job_runtime, '_run_logged', crash)
     assert worker({'Records': [record]}, LambdaContext()) == {
         'batchItemFailures': [{'itemIdentifier': record['messageId']}]
     }

@@ -12,6 +12,7 @@ from tastyguard.streaming.health import (
     HealthReport,
     SocketHealth,
     StreamerHealthRecord,
+    read_health,
 )
 
 
@@ -29,3 +30,18 @@ def test_the_item_with_fractional_silences_is_written_and_reads_back(state: Stat
     assert record.healthy and record.symbols == 12
     assert float(record.sockets['account']['silent_for']) == 1.2
     assert record.sockets['account']['reconnects'] == 2
+
+
+def test_what_the_accounts_socket_holds_and_the_accounts_activity_read_back(state: StateTable) -> None:
+    seen = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
+    report = HealthReport(
+        {'account': SocketHealth(True, 0.5, 0, seen)},
+        healthy=True,
+        held={'5WT00001': seen, '5WT00002': seen},
+        activity={'5WT00002': seen.replace(minute=3)},
+    )
+    Health(check=lambda: report, wall=lambda: seen, owner='streamer:test', state=state).beat(1.0)
+    record = read_health(state)
+    assert record is not None
+    assert record.held == {'5WT00001': seen, '5WT00002': seen}
+    assert record.activity == {'5WT00002': seen.replace(minute=3)}

@@ -73,3 +73,27 @@ async def test_live_quotes_reach_the_state_table(world: tuple[Harness, Person]) 
         harness.broker.admin.set_quote('AAPL', bid='151.00', ask='151.05', last='151.00')
         store = harness.ctx.stores.quotes
         await running.settle(lambda: (q := store.get_many(['AAPL']).get('AAPL')) is not None and q.bid == 151)
+
+
+async def test_the_report_says_since_when_the_accounts_are_held_and_what_happened_on_them(
+    world: tuple[Harness, Person],
+) -> None:
+    harness, person = world
+    harness.broker.admin.set_quote('NVDA', bid='120.00', ask='120.05', last='120.00')
+    async with running_streamer(harness.ctx, harness.broker, [A], catch_up=False) as running:
+        streamer = running.streamer
+        report = streamer.report()
+        # Then, once connected, the account is held since the connection and nothing happened on it yet
+        assert streamer.held_since is not None and report.held == {A: streamer.held_since}
+        assert report.activity == {}
+        # When the person trades, the account's activity is the moment the notification arrived
+        person.trade('NVDA', 10, 'Buy to Open')
+        await running.settle(lambda: A in streamer.report().activity)
+        assert streamer.report().activity[A] >= streamer.held_since
+        # And a dropped account socket holds nothing until it is connected again, then from the new connection
+        first = streamer.held_since
+        before = streamer.account.stats.connections
+        harness.broker.admin.fault('streamer_drop')
+        await running.settle(lambda: streamer.account.stats.connections > before, timeout=15, drain=False)
+        await running.settle(lambda: streamer.held_since is not None, drain=False)
+        assert streamer.held_since > first

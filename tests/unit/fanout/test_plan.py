@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tastyguard.fanout.plan import MAX_DELAY_SECONDS, capacity, plan_tick, sweep
+from tastyguard.fanout.plan import MAX_DELAY_SECONDS, capacity, plan_tick, quiet_accounts, sweep, sweep_watched
 
 pytestmark = pytest.mark.unit
 
@@ -68,3 +69,85 @@ def test_messages_are_delayed_to_the_grant_pace_and_interleaved_across_grants() 
 def test_delays_never_exceed_what_sqs_allows() -> None:
     plan = plan_tick('digest', [sweep('a', [f'5WT{i:05d}' for i in range(2000)], None, 0)], {'a': 0.8})
     assert max(item.delay for item in plan.items) == MAX_DELAY_SECONDS
+
+
+# --- the sweep with a streamer: quiet accounts (decision 60) ----------------------------------------------------
+START = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)
+PERIOD = timedelta(minutes=5)
+
+
+def test_quiet_means_held_before_the_last_verified_run_and_nothing_since() -> None:
+    verified = {'A': START, 'B': START, 'C': START, 'D': START}
+    held = {'A': START - timedelta(minutes=1), 'B': START + timedelta(seconds=1), 'C': START - timedelta(minutes=1)}
+    activity = {'C': START - timedelta(seconds=2), 'A': START - timedelta(minutes=3)}
+    # A: quiet; B: the socket took hold after its last read; C: a notification too close to the read to tell;
+    # D: not held; E: never verified
+    assert quiet_accounts(['A', 'B', 'C', 'D', 'E'], verified, held, activity) == {'A': START}
+
+
+def test_quiet_accounts_about_to_pass_their_verify_period_are_all_read_beyond_the_share() -> None:
+    # Given 8 quiet accounts, four last read 11 minutes ago: a 15-minute verify period would pass before the next
+    # tick for those four, although the even share is ceil(8 × 5 / 15) = 3
+    quiet = {f'A{i}': START - timedelta(minutes=11) for i in range(4)} | {
+        f'B{i}': START - timedelta(minutes=1) for i in range(4)
+    }
+    result = sweep_watched('g', [*quiet, 'DUE'], None, 0, quiet, START, PERIOD, timedelta(minutes=15))
+    assert result.accounts == ('DUE', 'A0', 'A1', 'A2', 'A3') and result.deferred == 4
+    # and with room for only two more beside the due one, the oldest two go first
+    tight = sweep_watched('g', [*quiet, 'DUE'], 3, 0, quiet, START, PERIOD, timedelta(minutes=15))
+    assert tight.accounts == ('DUE', 'A0', 'A1') and tight.deferred == 6
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> tuple[int, timedelta, list[tuple[set[int], bool]], int | None]:
+    accounts = draw(st.integers(1, 25))
+    verify = draw(st.sampled_from([5, 10, 15, 30, 60])) * timedelta(minutes=1)
+    ticks = draw(
+        st.lists(
+            st.tuples(st.sets(st.integers(0, accounts - 1), max_size=3), st.booleans()),
+            min_size=1,
+            max_size=30,
+        )
+    )
+    limit = draw(st.none() | st.integers(1, 30))
+    return accounts, verify, ticks, limit
+
+
+@settings(max_examples=300)
+@given(histories(), st.integers(0, 1000))
+def test_with_a_streamer_every_change_is_swept_next_tick_and_no_account_waits_past_its_verify_period(
+    history: tuple[int, timedelta, list[tuple[set[int], bool]], int | None], cursor: int
+) -> None:
+    count, verify, ticks, limit = history
+    names = [f'5WT{i:05d}' for i in range(count)]
+    verified: dict[str, datetime] = {}
+    held_since = START - timedelta(hours=1)
+    activity: dict[str, datetime] = {}
+    now = START
+    for active, reconnect in ticks:
+        if reconnect and now.minute % 2:  # now and then the account socket reconnects
+            held_since = now - timedelta(seconds=30)
+        for index in active:  # something happened on these since the last tick
+            activity[names[index]] = now - timedelta(seconds=10)
+        held = dict.fromkeys(names, held_since)
+        quiet = quiet_accounts(names, verified, held, activity)
+        result = sweep_watched('g', names, limit, cursor, quiet, now, PERIOD, verify)
+        chosen = set(result.accounts)
+        # the sweep holds each account once, only this grant's, and counts the rest as left for later
+        assert len(chosen) == len(result.accounts) and chosen <= set(names)
+        assert result.deferred == count - len(chosen)
+        due = [a for a in names if a not in quiet]
+        if limit is None or len(due) <= limit:
+            # every account something happened on, never verified, or verified before the socket held it: now
+            assert set(due) <= chosen
+            for index in active:
+                assert names[index] in chosen
+        if limit is None:
+            # and no quiet account goes unread for longer than the verify period
+            for account in names:
+                if account not in chosen and account in verified:
+                    assert now + PERIOD - verified[account] <= verify, (account, now, verified[account])
+        for account in chosen:
+            verified[account] = now + timedelta(seconds=1)  # the run begins a moment after the tick
+        cursor = result.next_cursor
+        now += PERIOD

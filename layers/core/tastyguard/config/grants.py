@@ -106,6 +106,15 @@ class ScaleSettings(BaseModel):
         le=95,
         description='how much of a job period one sweep may use; accounts that do not fit are swept next tick',
     )
+    quiet_verify_minutes: int = Field(
+        30,
+        ge=0,
+        le=1440,
+        description=(
+            'how often ensure-stops still reads an account the streamer holds and nothing happened on '
+            '(0: every account on every tick)'
+        ),
+    )
 
 
 def resolve_grants(

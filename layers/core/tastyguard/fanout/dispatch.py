@@ -6,6 +6,10 @@ login has (refreshed every 15 minutes; the last list is kept when tastytrade can
 sweeps as many accounts as its budget reads in the sweep window (:mod:`tastyguard.fanout.plan`). A tick
 that finds the previous tick of its job still running is skipped once (the previous one is doing the
 work) and counted, which is what the "tick not finished within its period" alarm watches.
+
+For ensure-stops, when the streamer's status item is fresh, an account the streamer holds and nothing happened
+on since its last verified sweep is left out of most ticks and re-verified every ``quiet_verify_minutes``
+(:func:`tastyguard.fanout.plan.sweep_watched`, decision 60); without a fresh item every account is due.
 """
 
 from __future__ import annotations
@@ -21,16 +25,27 @@ from tastyguard.broker.errors import BrokerError
 from tastyguard.broker.tokens import BreakerTrip
 from tastyguard.config.grants import GrantConfig
 from tastyguard.credentials import CredentialsError
-from tastyguard.fanout.plan import PACE_FAMILY, GrantSweep, capacity, plan_tick, sweep
+from tastyguard.fanout.plan import (
+    PACE_FAMILY,
+    GrantSweep,
+    capacity,
+    plan_tick,
+    quiet_accounts,
+    sweep,
+    sweep_watched,
+)
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.invocation import JobInvocation, JobName
 from tastyguard.jobs.reauthorize import announce, reauthorize_alert
 from tastyguard.jobs.runner import in_market, market_allows
+from tastyguard.store.streamer_health import read_health
 from tastyguard.store.ticks import DiscoveredAccounts, TickRecord, TickStore
 
 logger = logging.getLogger('tastyguard.fanout')
 
 DISCOVERY_REFRESH = timedelta(minutes=15)
+WATCH_FRESH = timedelta(seconds=90)
+"""How old the streamer's status item may be for the dispatcher to rely on it (the streamer writes it every 30 s)."""
 
 
 class WorkQueue(Protocol):
@@ -59,6 +74,7 @@ class DispatchResult:
     skipped: str | None = None
     previous_unfinished: bool = False
     notes: list[str] = field(default_factory=list)
+    quiet: int = 0  # accounts the streamer watches that this tick left for a later one
 
 
 def period_seconds(ctx: JobContext, job: JobName) -> int | None:
@@ -101,6 +117,8 @@ def dispatch(
     pace = rates.rate(PACE_FAMILY[job.value]) or rates.global_limit * rates.headroom
     window = ctx.config.scale.sweep_window_percent / 100 * (period or 0)
     limit = capacity(job.value, pace, window) if period is not None else None
+    quiet_verify = timedelta(minutes=ctx.config.scale.quiet_verify_minutes)
+    watch = _streamer_watch(ctx, ctx.clock()) if job is JobName.ENSURE_STOPS and period and quiet_verify else None
     sweeps: list[GrantSweep] = []
     claimed: set[str] = set()
     for grant in ctx.config.effective_grants:
@@ -111,21 +129,17 @@ def dispatch(
             continue
         accounts = [a for a in _accounts(ctx, grant, ticks, discover, result.notes) if a not in claimed]
         claimed.update(accounts)
-        cursor = ticks.cursor(job.value, grant.name) if limit is not None and len(accounts) > limit else 0
-        grant_sweep = sweep(grant.name, accounts, limit, cursor)
-        if grant_sweep.deferred:
-            ticks.save_cursor(job.value, grant.name, grant_sweep.next_cursor)
-        sweeps.append(grant_sweep)
+        sweeps.append(_sweep_grant(ctx, ticks, job.value, grant.name, accounts, limit, period, watch, result))
     plan = plan_tick(job.value, sweeps, {s.grant: pace for s in sweeps})
     result.grants = {s.grant: len(s.accounts) for s in sweeps}
-    result.deferred = plan.deferred
+    result.deferred = plan.deferred - result.quiet  # the quiet ones were not crowded out: the streamer holds them
     ticks.start(
         TickRecord(
             job=job.value,
             scheduled_time=scheduled,
             dispatched_at=ctx.clock(),
             expected=len(plan.items),
-            deferred=plan.deferred,
+            deferred=result.deferred,
             grants=result.grants,
             stopped_grants=result.stopped_grants,
         )
@@ -147,6 +161,50 @@ def dispatch(
     )
     result.dispatched = len(plan.items)
     return result
+
+
+Watch = tuple[dict[str, datetime], dict[str, datetime]]
+"""``(held, activity)`` from the streamer's status item."""
+
+
+def _sweep_grant(
+    ctx: JobContext,
+    ticks: TickStore,
+    job: str,
+    grant: str,
+    accounts: list[str],
+    limit: int | None,
+    period: int | None,
+    watch: Watch | None,
+    result: DispatchResult,
+) -> GrantSweep:
+    """One grant's part of the tick: the due accounts (rotating when they do not fit) and a share of the quiet."""
+    quiet: dict[str, datetime] = {}
+    if watch is not None and period and any(a in watch[0] for a in accounts):
+        quiet = quiet_accounts(accounts, ticks.verified(job, accounts), *watch)
+    rotating = limit is not None and len(accounts) - len(quiet) > limit
+    cursor = ticks.cursor(job, grant) if rotating else 0
+    if quiet and period:
+        every, verify = timedelta(seconds=period), timedelta(minutes=ctx.config.scale.quiet_verify_minutes)
+        grant_sweep = sweep_watched(grant, accounts, limit, cursor, quiet, ctx.clock(), every, verify)
+        result.quiet += len(quiet) - sum(1 for a in grant_sweep.accounts if a in quiet)
+    else:
+        grant_sweep = sweep(grant, accounts, limit, cursor)
+    if rotating:
+        ticks.save_cursor(job, grant, grant_sweep.next_cursor)
+    return grant_sweep
+
+
+def _streamer_watch(ctx: JobContext, now: datetime) -> Watch | None:
+    """``(held, activity)`` from the streamer's status item, or None when there is no fresh one to rely on."""
+    try:
+        record = read_health(ctx.stores.state)
+    except Exception as error:  # unreadable: sweep everything, as without a streamer
+        logger.warning('could not read the streamer status item: %s; every account is swept', error)
+        return None
+    if record is None or not record.held or now - record.updated_at > WATCH_FRESH:
+        return None
+    return dict(record.held), dict(record.activity)
 
 
 def _accounts(ctx: JobContext, grant: GrantConfig, ticks: TickStore, discover: Discover, notes: list[str]) -> list[str]:

@@ -7,6 +7,11 @@ reconcile-orders reads its live orders (only the 50/s global limit). A grant can
 account is swept every few ticks (the sweep period stretches with N) and the fill fast path covers the
 time in between. Messages are delayed ``i / rate`` seconds (SQS ``DelaySeconds``, at most 900), so workers
 pick them up at the pace the budget allows instead of waiting for it on billed time.
+
+With a healthy streamer, ensure-stops reads every tick only the accounts that are *due*: the ones the streamer
+does not hold, the ones something happened on since their last verified sweep, and the ones never verified
+while held (:func:`quiet_accounts`); the quiet ones are re-verified oldest first, a share per tick, so each
+is read at least every ``quiet_verify`` (:func:`sweep_watched`, decision 60).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 MAX_DELAY_SECONDS = 900
 """SQS's per-message delay limit."""
@@ -28,6 +34,8 @@ CALLS_PER_ACCOUNT: Mapping[str, int] = {'reconcile_orders': 3}
 """Requests of the pacing family per account run, where it is more than one."""
 UNBOUNDED_JOBS = frozenset({'digest'})
 """Jobs that reach every account every time (a daily digest is never deferred to the next day)."""
+CLOCK_MARGIN = timedelta(seconds=5)
+"""How far the streamer's and the workers' clocks may disagree: every comparison leans towards "due" by it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +87,60 @@ def sweep(grant: str, accounts: Sequence[str], limit: int | None, cursor: int) -
     start = cursor % len(ordered)
     chosen = tuple(ordered[(start + offset) % len(ordered)] for offset in range(limit))
     return GrantSweep(grant, chosen, len(ordered) - limit, (start + limit) % len(ordered))
+
+
+def quiet_accounts(
+    accounts: Sequence[str],
+    verified: Mapping[str, datetime],
+    held: Mapping[str, datetime],
+    activity: Mapping[str, datetime],
+) -> dict[str, datetime]:
+    """The accounts a sweep may leave out for now, with when each was last verified.
+
+    An account is quiet when its last ``ok`` scheduled run began after the streamer's account socket took hold
+    of it (so every change since that read reached the streamer) and no order, position or status notification
+    arrived since that run began. Anything less (not held, never verified while held, any activity since) makes
+    it due. Both comparisons lean towards "due" by :data:`CLOCK_MARGIN`.
+    """
+    quiet: dict[str, datetime] = {}
+    for account in accounts:
+        at, since = verified.get(account), held.get(account)
+        if at is None or since is None or at < since + CLOCK_MARGIN:
+            continue
+        last = activity.get(account)
+        if last is not None and last > at - CLOCK_MARGIN:
+            continue
+        quiet[account] = at
+    return quiet
+
+
+def sweep_watched(
+    grant: str,
+    accounts: Sequence[str],
+    limit: int | None,
+    cursor: int,
+    quiet: Mapping[str, datetime],
+    now: datetime,
+    period: timedelta,
+    quiet_verify: timedelta,
+) -> GrantSweep:
+    """Like :func:`sweep`, but the ``quiet`` accounts are read only as often as ``quiet_verify`` asks.
+
+    Every due account first (rotating from ``cursor`` when they do not all fit in ``limit``); then, in what is
+    left, the quiet accounts oldest verification first: each one that would be older than ``quiet_verify`` by
+    the next tick, and at least ``ceil(quiet × period / quiet_verify)`` of them, so the re-verification is spread
+    evenly over the ticks instead of all coming due together.
+    """
+    ordered = tuple(sorted(dict.fromkeys(accounts)))
+    due = [a for a in ordered if a not in quiet]
+    resting = sorted((a for a in ordered if a in quiet), key=lambda a: (quiet[a], a))
+    first = sweep(grant, due, limit, cursor)
+    room = len(resting) if limit is None else max(0, limit - len(first.accounts))
+    deadline = now + period - quiet_verify
+    overdue = sum(1 for a in resting if quiet[a] < deadline)
+    share = math.ceil(len(resting) * period / quiet_verify) if quiet_verify > timedelta(0) else len(resting)
+    chosen = tuple(resting[: min(room, max(overdue, share))])
+    return GrantSweep(grant, first.accounts + chosen, first.deferred + len(resting) - len(chosen), first.next_cursor)
 
 
 def plan_tick(job: str, sweeps: Sequence[GrantSweep], rates: Mapping[str, float]) -> TickPlan:

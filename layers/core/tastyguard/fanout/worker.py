@@ -3,12 +3,14 @@
 A message is parsed into a :class:`JobInvocation` naming the account (and the grant that reaches it). A
 message is stale, and dropped, once a newer tick of its job has been dispatched (that tick has its own message
 for the account) or when it is a day old. Every finished account run, whatever its outcome, counts towards its
-tick; the run that finishes the tick reports how long the whole tick took.
+tick; the run that finishes the tick reports how long the whole tick took. A scheduled ensure-stops run that
+leaves nothing for the next tick records the account as verified (:func:`record_verified`, decision 60).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,11 +20,25 @@ from tastyguard.fanout.dispatch import period_seconds
 from tastyguard.fanout.queue import MAX_RECEIVES
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.invocation import JobInvocation, JobName
+from tastyguard.jobs.results import AccountRunResult
 from tastyguard.store.ticks import TickStore
 
-__all__ = ['MAX_RECEIVES', 'BadMessageError', 'finish_account', 'is_stale', 'parse_message', 'receive_count']
+__all__ = [
+    'MAX_RECEIVES',
+    'BadMessageError',
+    'finish_account',
+    'is_stale',
+    'leaves_nothing_to_do',
+    'parse_message',
+    'receive_count',
+    'record_verified',
+]
+
+logger = logging.getLogger('tastyguard.fanout')
 
 MAX_AGE = timedelta(days=1)
+QUIET_ACTIONS = frozenset({'report'})
+"""Action kinds a verifying run may have reported (anything else is work the next tick should look at again)."""
 
 
 class BadMessageError(ValueError):
@@ -73,6 +89,39 @@ def finish_account(ctx: JobContext, invocation: JobInvocation) -> float | None:
     if record is None or record.done != record.expected:
         return None
     return _seconds(record.dispatched_at, ctx.clock())
+
+
+def leaves_nothing_to_do(results: Sequence[AccountRunResult]) -> bool:
+    """True when an account run ended ``ok`` with every position protected, nothing written and nothing to say."""
+    return bool(results) and all(
+        result.status == 'ok'
+        and not result.errors
+        and result.unprotected == 0
+        and all(action.kind in QUIET_ACTIONS for action in result.actions)
+        and not result.alerts  # even an info one ("the next run settles it") asks for the next run
+        for result in results
+    )
+
+
+def record_verified(
+    ctx: JobContext, invocation: JobInvocation, results: Sequence[AccountRunResult], started_at: datetime
+) -> bool:
+    """After a scheduled ensure-stops run of one account: remember it verified the account as of ``started_at``.
+
+    Only a run that :func:`leaves_nothing_to_do` counts; the dispatcher may then leave the account out of
+    later ticks while the streamer holds it and nothing happens on it. A write that fails only leaves the
+    account due (logged), never the other way round.
+    """
+    if invocation.job is not JobName.ENSURE_STOPS or not invocation.account or invocation.scheduled_time is None:
+        return False
+    if invocation.symbol or not leaves_nothing_to_do(results):
+        return False
+    try:
+        TickStore(ctx.stores.state).save_verified(invocation.job.value, invocation.account, started_at)
+    except Exception as error:
+        logger.warning('could not record that %s was verified: %s (it stays due)', invocation.account, error)
+        return False
+    return True
 
 
 def _seconds(start: datetime, end: datetime) -> float:

@@ -1,22 +1,27 @@
-"""Fan-out bookkeeping: one record per dispatched tick, the sweep cursors, and the accounts grants discovered.
+"""Fan-out bookkeeping: one record per dispatched tick, the sweep cursors, the accounts grants discovered, and
+when each account was last verified by a sweep.
 
 A tick record counts the account runs it expects and the ones that finished (workers add one each, whatever
 the outcome), so the dispatcher can tell at the next tick whether the previous one finished in its period,
-and the last worker can report how long the whole tick took.
+and the last worker can report how long the whole tick took. A verified item (``ACCOUNT#<n> / VERIFIED#<job>``)
+holds when the last scheduled run of the job on the account began that ended ``ok``: the dispatcher reads
+them to leave out, for a while, the accounts the streamer watches and nothing happened on (decision 60).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 from pydantic import BaseModel, ConfigDict, Field
 
-from tastyguard.store.keys import GLOBAL_PK
+from tastyguard.store.keys import GLOBAL_PK, account_pk
 from tastyguard.store.table import StateTable, to_record
 
 TICK_TTL = timedelta(days=3)
+VERIFIED_TTL = timedelta(days=7)
 DISCOVERY_TTL = timedelta(days=7)
 
 
@@ -136,3 +141,29 @@ class TickStore:
     def save_discovered(self, found: DiscoveredAccounts) -> None:
         """Remember a successful discovery."""
         self._state.put_record(GLOBAL_PK, f'DISCOVERED#{found.grant}', found, ttl=DISCOVERY_TTL)
+
+    # -- verification ----------------------------------------------------------------------------------------
+    def verified(self, job: str, accounts: Iterable[str]) -> dict[str, datetime]:
+        """``account → start of its last scheduled run of job that ended ok`` (accounts never verified are absent;
+        keys DynamoDB could not serve are absent too, which makes them due: never the other way round)."""
+        sk = _verified_sk(job)
+        items, _left = self._state.get_items([(account_pk(a), sk) for a in accounts], consistent=False)
+        found: dict[str, datetime] = {}
+        for item in items:
+            found[str(item['pk']).removeprefix('ACCOUNT#')] = datetime.fromisoformat(str(item['verified_at']))
+        return found
+
+    def save_verified(self, job: str, account: str, started_at: datetime) -> None:
+        """Remember that a scheduled run of ``job`` that began at ``started_at`` verified ``account``."""
+        self._state.table.put_item(
+            Item={
+                'pk': account_pk(account),
+                'sk': _verified_sk(job),
+                'verified_at': started_at.isoformat(),
+                'expires_at': self._state.expiry(VERIFIED_TTL),
+            }
+        )
+
+
+def _verified_sk(job: str) -> str:
+    return f'VERIFIED#{job}'

@@ -7,7 +7,9 @@
   line (``StreamerHeartbeat`` = 1 while healthy, ``StreamerReconnects`` since the last line) on the metric
   stream, so no CloudWatch API permission is needed.
 * **Item** ``GLOBAL / STREAMER#HEALTH``: per socket, connected or not, the last message time and the
-  reconnect count, for ``tastyguard status``.
+  reconnect count, for ``tastyguard status``; per account, since when the account socket has held it without
+  a break (``held``) and its last order, position or status notification (``activity``), for the dispatcher,
+  which leaves quiet watched accounts out of most sweeps (decision 60).
 """
 
 from __future__ import annotations
@@ -20,16 +22,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
-
-from pydantic import BaseModel, ConfigDict
+from typing import TextIO
 
 from tastyguard.store.keys import GLOBAL_PK
+from tastyguard.store.streamer_health import STREAMER_HEALTH_SK, StreamerHealthRecord, read_health
 from tastyguard.store.table import StateTable
+
+__all__ = ['STREAMER_HEALTH_SK', 'Health', 'HealthReport', 'SocketHealth', 'StreamerHealthRecord', 'read_health']
 
 logger = logging.getLogger('tastyguard.streaming')
 
-STREAMER_HEALTH_SK = 'STREAMER#HEALTH'
 METRIC_HEARTBEAT = 'StreamerHeartbeat'
 METRIC_RECONNECTS = 'StreamerReconnects'
 DEFAULT_HEALTH_FILE = '/tmp/tastyguard-streamer.health'  # noqa: S108 - the container's own /tmp
@@ -53,19 +55,8 @@ class HealthReport:
     healthy: bool
     symbols: int = 0
     detail: str = ''
-
-
-class StreamerHealthRecord(BaseModel):
-    """The status item ``tastyguard status`` shows."""
-
-    model_config = ConfigDict(frozen=True)
-
-    owner: str
-    healthy: bool
-    updated_at: datetime
-    symbols: int = 0
-    sockets: dict[str, dict[str, Any]] = {}
-    detail: str = ''
+    held: dict[str, datetime] = field(default_factory=dict)  # account → held by the account socket since
+    activity: dict[str, datetime] = field(default_factory=dict)  # account → its last notification that matters
 
 
 @dataclass
@@ -146,6 +137,8 @@ class Health:
                 for name, s in report.sockets.items()
             },
             detail=report.detail,
+            held=report.held,
+            activity=report.activity,
         )
         try:
             self.state.put_record(GLOBAL_PK, STREAMER_HEALTH_SK, record, ttl=timedelta(days=7))
@@ -158,8 +151,3 @@ class Health:
             await asyncio.to_thread(self.beat, self.file_every)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.file_every)
-
-
-def read_health(state: StateTable) -> StreamerHealthRecord | None:
-    """The last status item the streamer wrote (None: no streamer has run)."""
-    return state.get_record(GLOBAL_PK, STREAMER_HEALTH_SK, StreamerHealthRecord)

@@ -32,6 +32,7 @@ from tastyguard.jobs.context import JobContext
 from tastyguard.redact import scrub
 from tastyguard.store.table import StateTable, utc_now
 from tastyguard.streaming.account import AccountStreamConfig
+from tastyguard.streaming.clock import Clock, SystemClock
 from tastyguard.streaming.dxlink.config import FeedConfig
 from tastyguard.streaming.health import DEFAULT_HEALTH_FILE, Health, HealthReport, SocketHealth
 from tastyguard.streaming.publish import EventSink
@@ -71,6 +72,7 @@ class StreamerService:
     account_config: AccountStreamConfig | None = None
     dxlink_config: FeedConfig | None = None
     owner: str = field(default_factory=lambda: f'streamer:{socket.gethostname()}:{os.getpid()}')
+    clock: Clock = field(default_factory=SystemClock)  # the sockets' timers and the wall time the health item shows
     streamers: dict[str, Streamer] = field(default_factory=dict)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _ready_grants: set[str] = field(default_factory=set)
@@ -88,7 +90,7 @@ class StreamerService:
         sink = self.sink(jobs)
         health = Health(
             check=self.report,
-            wall=utc_now,
+            wall=self.clock.wall,
             owner=self.owner,
             path=self.health_file,
             state=self.state(),
@@ -146,6 +148,7 @@ class StreamerService:
                     owner=self.owner,
                     grant=grant.grant,
                     fence=lambda: lease.version if lease is not None else None,
+                    clock=self.clock,
                 )
             )
             self.streamers[grant.grant] = streamer
@@ -193,13 +196,18 @@ class StreamerService:
         sockets: dict[str, SocketHealth] = {}
         healthy = bool(self.streamers)
         symbols = 0
+        held: dict[str, datetime] = {}
+        activity: dict[str, datetime] = {}
         for grant, streamer in self.streamers.items():
             report = streamer.report()
             healthy = healthy and report.healthy
             symbols += report.symbols
             prefix = '' if len(self.grants) == 1 else f'{grant}:'
             sockets.update({f'{prefix}{name}': s for name, s in report.sockets.items()})
-        return HealthReport(sockets, healthy, symbols=symbols)
+            if report.healthy:
+                held.update(report.held)
+            activity.update(report.activity)
+        return HealthReport(sockets, healthy, symbols=symbols, held=held, activity=activity)
 
     async def run_until_signalled(self) -> int:
         """:meth:`run`, stopping on SIGTERM or SIGINT."""

@@ -18,6 +18,10 @@ What it does, in order:
    ``StopRatchet`` fast-path event), software stops, price alerts and stops through the market act.
 8. On stop: no new events, the in-flight ones are finished, both sockets closed, the lease released.
 
+The health report also says what the sweep may rely on (decision 60): since when the account socket has held
+the accounts without a break (``held``), and when each account last had an order, position or trading-status
+notification (``activity``).
+
 All job code runs on one worker thread (the catch-ups and, locally, the fast path), so the synchronous job
 context is never shared between threads; the sockets stay on the event loop.
 """
@@ -36,7 +40,7 @@ from typing import Any, TypeVar
 
 from tastyguard.broker import models as wire
 from tastyguard.broker.errors import BrokerError, ReauthorizationRequired
-from tastyguard.broker.models.streamer import Notification, PositionNotification
+from tastyguard.broker.models.streamer import BalanceNotification, Notification, PositionNotification
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.invocation import JobInvocation, JobName
 from tastyguard.jobs.reauthorize import announce, reauthorize_alert, reauthorize_error
@@ -128,6 +132,8 @@ class Streamer:
         self._catch_up_task: asyncio.Task[None] | None = None
         self._catch_up_again = False
         self._refresh_task: asyncio.Task[None] | None = None
+        self.held_since: datetime | None = None  # the account socket has held every account since (no break)
+        self.activity: dict[str, datetime] = {}  # account → its last order, position or status notification
         self.failure: BaseException | None = None
         self.follower: PriceFollower | None = None
         if parts.follow_prices:
@@ -246,6 +252,7 @@ class Streamer:
     async def _on_notifications(self, notifications: Sequence[Notification]) -> None:
         if self._stop.is_set():
             return
+        self._note_activity(notifications)
         events = self.tracker.events(notifications)
         if self.follower is not None:
             self.follower.rebuild_soon()  # debounced: the stop we moved, a person's new order, a new position
@@ -262,6 +269,19 @@ class Streamer:
             await self._publish(events)
         if any(isinstance(n, PositionNotification) for n in notifications):
             self._schedule_refresh()
+
+    def _note_activity(self, notifications: Sequence[Notification]) -> None:
+        """Remember which accounts something happened on (a balance alone changes no protection)."""
+        now = self.parts.clock.wall()
+        for notification in notifications:
+            if isinstance(notification, BalanceNotification):
+                continue
+            account = getattr(getattr(notification, 'data', None), 'account_number', None)
+            if not isinstance(account, str) and isinstance(notification.data, dict):
+                account = notification.data.get('account-number')
+            # a notification naming no account we can read could be any of them
+            for number in [account] if isinstance(account, str) else self.parts.accounts:
+                self.activity[number] = now
 
     async def _publish(self, events: Sequence[StreamEvent]) -> None:
         """Hand fast-path events to the sink, stamped with the lease version (the fence)."""
@@ -320,8 +340,12 @@ class Streamer:
             if state.reconnected:
                 self.stats.reconnects[socket] += 1
             self._connected[socket] = True
+            if socket == 'account':
+                self.held_since = self.parts.clock.wall()
         elif state.status in (FeedStatus.DISCONNECTED, FeedStatus.STOPPED):
             self._connected[socket] = False
+            if socket == 'account':
+                self.held_since = None  # what happens now is missed until the catch-up after the reconnect
 
     async def _maybe_ready(self) -> None:
         if self._ready or not all(self._connected.values()):
@@ -347,7 +371,9 @@ class Streamer:
                 self._connected[name], silent, self.stats.reconnects[name], _wall(clock, silent)
             )
         healthy = all(s.connected and s.silent_for is not None and s.silent_for < limits[n] for n, s in sockets.items())
-        return HealthReport(sockets, healthy, symbols=len(self.symbols))
+        since = self.held_since if sockets['account'].connected else None
+        held = {} if since is None else dict.fromkeys(self.parts.accounts, since)
+        return HealthReport(sockets, healthy, symbols=len(self.symbols), held=held, activity=dict(self.activity))
 
 
 class JobThread:
