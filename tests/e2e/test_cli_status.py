@@ -81,6 +81,7 @@ def _health_item(moto_endpoint: MotoEndpoint, *, age: timedelta, healthy: bool =
             healthy=healthy,
             symbols=12,
             detail='' if healthy else 'dxlink: reconnecting',
+            held=dict.fromkeys(['5WT00001', '5WT00002'], datetime.now(UTC) - age) if healthy else {},
         ),
         wall=lambda: datetime.now(UTC) - age,
         owner='streamer-test',
@@ -97,7 +98,8 @@ def test_status_shows_whether_the_streamer_reports(
     assert streamer['healthy'] is True and streamer['reporting'] is True and streamer['symbols'] == 12
     assert streamer['sockets']['dxlink']['reconnects'] == 3
     table = invoke('status', '--api-url', paper.api_url, '--store', local_store).stdout
-    assert 'streamer: healthy' in table and '12 symbols' in table
+    assert 'streamer: healthy' in table and '12 symbols · holds 2' in table
+    assert streamer['accounts_held'] == 2
     _health_item(moto_endpoint, age=timedelta(seconds=20), healthy=False)
     assert _status(paper, local_store)['streamer']['healthy'] is False
     assert 'streamer unhealthy: dxlink: reconnecting' in invoke('status', '--store', local_store, '--api-url',

@@ -269,7 +269,7 @@ STREAMER_SILENT_AFTER = timedelta(minutes=2)
 
 def _streamer(state: StateTable, zone: Zone, now: datetime) -> dict[str, Any] | None:
     """What the streamer last reported, and whether it still reports."""
-    from tastyguard.streaming.health import read_health  # noqa: PLC0415 (only status reads it)
+    from tastyguard.store.streamer_health import read_health  # noqa: PLC0415 (only status reads it)
 
     record = read_health(state)
     if record is None:
@@ -282,6 +282,7 @@ def _streamer(state: StateTable, zone: Zone, now: datetime) -> dict[str, Any] | 
         'updated_at': zone.iso(record.updated_at),
         'age_seconds': round(age),
         'symbols': record.symbols,
+        'accounts_held': len(record.held),  # held without a break: quiet ones are left out of most sweeps
         'sockets': {name: {k: _plain(v) for k, v in socket.items()} for name, socket in record.sockets.items()},
         'detail': record.detail,
         'owner': record.owner,
@@ -308,7 +309,8 @@ def _streamer_line(streamer: dict[str, Any] | None, zone: Zone) -> str:
     if not streamer['healthy']:
         detail = f': {escape(streamer["detail"])}' if streamer['detail'] else ''
         return f'[yellow]streamer unhealthy[/]{detail} · {sockets} · {since}'
-    return f'streamer: healthy · {sockets} · {streamer["symbols"]} symbols · {since}'
+    held = f' · holds {streamer["accounts_held"]} accounts' if streamer['accounts_held'] else ''
+    return f'streamer: healthy · {sockets} · {streamer["symbols"]} symbols{held} · {since}'
 
 
 def collect(request: Request, zone: Zone, now: Callable[[], datetime]) -> Status:
