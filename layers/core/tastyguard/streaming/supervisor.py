@@ -372,7 +372,7 @@ class Streamer:
             )
         healthy = all(s.connected and s.silent_for is not None and s.silent_for < limits[n] for n, s in sockets.items())
         since = self.held_since if sockets['account'].connected else None
-        held = {} if since is None else dict.fromkeys(self.parts.accounts, since)
+        held = {} if since is None else dict.fromkeys(self.account.held_accounts, since)
         return HealthReport(sockets, healthy, symbols=len(self.symbols), held=held, activity=dict(self.activity))
 
 

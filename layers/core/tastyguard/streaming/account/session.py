@@ -94,6 +94,7 @@ class AccountSession:
         self.counters = SessionCounters()
         self.connected_at: float | None = None
         self.session_id: str | None = None
+        self.acknowledged: list[str] = []  # the accounts the server's connect reply names (all asked, if none)
         self._ids = itertools.count(1)
         self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._token: AccessToken | None = None
@@ -149,6 +150,7 @@ class AccountSession:
             reason = DisconnectReason.AUTH_REJECTED if message in _AUTH_ERRORS else DisconnectReason.PROTOCOL_ERROR
             raise SessionEnd(reason, f'connect refused: {message}')
         self.session_id = str(reply.get('web-socket-session-id') or '') or None
+        self.acknowledged = _acknowledged(reply.get('value'), self.accounts)
         self.connected_at = self.clock.monotonic()
         await self.on_connected()
         while True:
@@ -259,3 +261,14 @@ def _closed(closed: ConnectionClosed) -> SessionEnd:
         return SessionEnd(DisconnectReason.CONNECTION_LOST, 'the connection dropped without a close frame')
     detail = f'{received.code} {received.reason}'.strip()
     return SessionEnd(DisconnectReason.CLOSED, detail, code=received.code)
+
+
+def _acknowledged(value: Any, asked: Sequence[str]) -> list[str]:
+    """The accounts a ``connect`` reply confirms: its ``value`` (a list, or one account as a string), restricted to
+    the ones asked for; a reply without a value confirms all of them (the documented reply echoes the list)."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return list(asked)
+    named = {str(number) for number in value}
+    return [number for number in asked if number in named]

@@ -109,6 +109,12 @@ class AccountStream:
         return session.watchdog.last_inbound_at if session is not None else self._last_inbound_at
 
     @property
+    def held_accounts(self) -> list[str]:
+        """The accounts the server confirmed for the current connection (none while not connected)."""
+        session = self._session
+        return list(session.acknowledged) if session is not None and session.connected_at is not None else []
+
+    @property
     def tokens_replaced(self) -> int:
         """Access tokens the server refused so far (and that were replaced), the current session included."""
         session = self._session
