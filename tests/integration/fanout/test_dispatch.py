@@ -10,7 +10,7 @@ import pytest
 from tastyguard.broker.errors import BrokerConnectionError
 from tastyguard.broker.stats import BrokerStats
 from tastyguard.broker.tokens import BreakerTrip
-from tastyguard.config.loader import parse_config
+from tastyguard.config.loader import config_fingerprint, parse_config
 from tastyguard.fanout.dispatch import dispatch
 from tastyguard.fanout.queue import MemoryWorkQueue
 from tastyguard.fanout.worker import finish_account, is_stale, record_verified
@@ -325,6 +325,33 @@ def test_only_a_run_that_leaves_nothing_to_do_verifies_an_account(state: StateTa
         assert not record_verified(ctx, message, results, clock())
     fill = message.model_copy(update={'symbol': 'AAPL'})  # a symbol-scoped run verifies one position, not the account
     assert not record_verified(ctx, fill, [_ok(SIX[0])], clock())
-    assert TickStore(state).verified('ensure_stops', SIX) == {}
+    assert TickStore(state).verified('ensure_stops', SIX, config_fingerprint(ctx.config)) == {}
     assert record_verified(ctx, message, [_ok(SIX[0])], clock())
-    assert TickStore(state).verified('ensure_stops', SIX) == {SIX[0]: clock()}
+    assert TickStore(state).verified('ensure_stops', SIX, config_fingerprint(ctx.config)) == {SIX[0]: clock()}
+
+
+def test_a_configuration_change_makes_every_account_due(state: StateTable, clock: FakeClock) -> None:
+    # Given accounts verified while held, quiet since
+    ctx = context(state, clock, accounts=[{'account_number': n} for n in SIX], scale={'quiet_verify_minutes': 60})
+    held = dict.fromkeys(SIX, clock() - timedelta(minutes=1))
+    _streamer_item(state, clock, held)
+    _sweep_once(ctx, clock)
+    clock.advance(minutes=5)
+    _streamer_item(state, clock, held)
+    assert len(_sweep_once(ctx, clock)[1]) == 1
+    # When the configuration changes (here a symbol is now hands-off; no broker event says so)
+    clock.advance(minutes=5)
+    _streamer_item(state, clock, held)
+    changed = context(
+        state,
+        clock,
+        accounts=[{'account_number': n} for n in SIX],
+        scale={'quiet_verify_minutes': 60},
+        hands_off=['AAPL'],
+    )
+    # Then the next tick reads every account again, and the one after leaves them quiet under the new one
+    result, swept = _sweep_once(changed, clock)
+    assert swept == SIX and result.quiet == 0
+    clock.advance(minutes=5)
+    _streamer_item(state, clock, held)
+    assert len(_sweep_once(changed, clock)[1]) == 1

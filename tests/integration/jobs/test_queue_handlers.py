@@ -13,6 +13,7 @@ import pytest
 from functions.common import dispatching
 from functions.common import jobs as job_runtime
 from paperbroker.server import PaperBroker
+from tastyguard.config.loader import config_fingerprint
 from tastyguard.store.runs import RunStore
 from tastyguard.store.table import StateTable
 from tastyguard.store.ticks import TickStore
@@ -83,13 +84,14 @@ def test_the_worker_records_an_account_verified_only_by_a_run_that_left_nothing_
     from functions.ensure_stops.handler import lambda_handler as worker
 
     ticks, accounts = TickStore(StateTable()), ['5WT00001', '5WT00002']
+    config = config_fingerprint(dispatching._context(LambdaContext()).config)  # type: ignore[arg-type]
     # Given a first tick whose runs place the missing stops: that is work, not a verification
     warm_dispatcher()
     dispatcher(_tick(), LambdaContext())
     _warm_container(FRIDAY_MORNING)
     for record in receive(queues['ensure_stops'], 2):
         worker({'Records': [record]}, LambdaContext())
-    assert ticks.verified('ensure_stops', accounts) == {}
+    assert ticks.verified('ensure_stops', accounts, config) == {}
     # When the next tick finds every position protected and nothing to do
     later = FRIDAY_MORNING + timedelta(minutes=5)
     dispatching._context(LambdaContext()).clock = lambda: later  # type: ignore[arg-type]
@@ -102,7 +104,7 @@ def test_the_worker_records_an_account_verified_only_by_a_run_that_left_nothing_
     # broker stop, stays due every tick
     [demo] = RunStore(StateTable()).recent('5WT00001', limit=1)
     assert demo.summary['unprotected'] == 2  # the futures option's software stop, and AMD's stop already breached
-    assert ticks.verified('ensure_stops', accounts) == {'5WT00002': later}
+    assert ticks.verified('ensure_stops', accounts, config) == {'5WT00002': later}
 
 
 def test_a_duplicate_delivery_of_an_account_message_runs_once(lambda_env: PaperBroker, queues: dict[str, str]) -> None:

@@ -15,6 +15,7 @@ PyYAML stays out of the Lambda layer (it is imported lazily here, only when YAML
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -147,6 +148,13 @@ def config_to_json(config: TastyguardConfig) -> str:
     "inherit" for every field it does not set.
     """
     return config.model_dump_json(exclude_unset=True)
+
+
+def config_fingerprint(config: TastyguardConfig) -> str:
+    """A short digest of everything the config says (defaults included): equal for the same configuration in
+    every process that loaded it, different after any change (a run verified under another config proves
+    nothing about this one)."""
+    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:16]
 
 
 def load_config_json(text: str | bytes, source: str = '<json>') -> TastyguardConfig:

@@ -24,6 +24,7 @@ from tastyguard.broker.budget import BudgetRates
 from tastyguard.broker.errors import BrokerError
 from tastyguard.broker.tokens import BreakerTrip
 from tastyguard.config.grants import GrantConfig
+from tastyguard.config.loader import config_fingerprint
 from tastyguard.credentials import CredentialsError
 from tastyguard.fanout.plan import (
     PACE_FAMILY,
@@ -181,7 +182,8 @@ def _sweep_grant(
     """One grant's part of the tick: the due accounts (rotating when they do not fit) and a share of the quiet."""
     quiet: dict[str, datetime] = {}
     if watch is not None and period and any(a in watch[0] for a in accounts):
-        quiet = quiet_accounts(accounts, ticks.verified(job, accounts), *watch)
+        verified = ticks.verified(job, accounts, config_fingerprint(ctx.config))  # a config change: all due
+        quiet = quiet_accounts(accounts, verified, *watch)
     rotating = limit is not None and len(accounts) - len(quiet) > limit
     cursor = ticks.cursor(job, grant) if rotating else 0
     if quiet and period:

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from tastyguard.config.loader import config_fingerprint
 from tastyguard.fanout.dispatch import period_seconds
 from tastyguard.fanout.queue import MAX_RECEIVES
 from tastyguard.jobs.context import JobContext
@@ -117,7 +118,8 @@ def record_verified(
     if invocation.symbol or not leaves_nothing_to_do(results):
         return False
     try:
-        TickStore(ctx.stores.state).save_verified(invocation.job.value, invocation.account, started_at)
+        fingerprint = config_fingerprint(ctx.config)
+        TickStore(ctx.stores.state).save_verified(invocation.job.value, invocation.account, started_at, fingerprint)
     except Exception as error:
         logger.warning('could not record that %s was verified: %s (it stays due)', invocation.account, error)
         return False

@@ -143,23 +143,27 @@ class TickStore:
         self._state.put_record(GLOBAL_PK, f'DISCOVERED#{found.grant}', found, ttl=DISCOVERY_TTL)
 
     # -- verification ----------------------------------------------------------------------------------------
-    def verified(self, job: str, accounts: Iterable[str]) -> dict[str, datetime]:
-        """``account → start of its last scheduled run of job that ended ok`` (accounts never verified are absent;
-        keys DynamoDB could not serve are absent too, which makes them due: never the other way round)."""
+    def verified(self, job: str, accounts: Iterable[str], config: str) -> dict[str, datetime]:
+        """``account → start of its last scheduled run of job that left nothing to do``, under the configuration
+        whose fingerprint is ``config`` (accounts never verified, verified under another configuration, or whose
+        keys DynamoDB could not serve are absent, which makes them due: never the other way round)."""
         sk = _verified_sk(job)
         items, _left = self._state.get_items([(account_pk(a), sk) for a in accounts], consistent=False)
         found: dict[str, datetime] = {}
         for item in items:
-            found[str(item['pk']).removeprefix('ACCOUNT#')] = datetime.fromisoformat(str(item['verified_at']))
+            if item.get('config') == config:
+                found[str(item['pk']).removeprefix('ACCOUNT#')] = datetime.fromisoformat(str(item['verified_at']))
         return found
 
-    def save_verified(self, job: str, account: str, started_at: datetime) -> None:
-        """Remember that a scheduled run of ``job`` that began at ``started_at`` verified ``account``."""
+    def save_verified(self, job: str, account: str, started_at: datetime, config: str) -> None:
+        """Remember that a scheduled run of ``job`` that began at ``started_at`` under the configuration whose
+        fingerprint is ``config`` verified ``account``."""
         self._state.table.put_item(
             Item={
                 'pk': account_pk(account),
                 'sk': _verified_sk(job),
                 'verified_at': started_at.isoformat(),
+                'config': config,
                 'expires_at': self._state.expiry(VERIFIED_TTL),
             }
         )
