@@ -16,13 +16,15 @@ two conditional writes can both succeed, which DynamoDB never allows), and moto'
 scans the whole table for every query, so a query reads its own partition only.
 
 Ticks run back to back (the next starts when the last account of the previous one finished) with the
-market clock pinned inside a trading session; everything else uses real time, so the rate budget and the
-broker's limits are the real ones.
+market clock pinned inside a trading session, skipping ahead to each tick's scheduled time (one period after
+the last) instead of waiting for it; the rate budget and the broker's limits use real time, so they are the
+real ones.
 
 With ``streamer=True`` the real streamer service runs beside the workers from the first tick on (one account
-socket and one DXLink feed per grant, the same clients and shared budget, its status item written every 30 s;
-catch-ups and price following off, as nothing trades): once it holds the accounts, the dispatcher leaves the
-quiet ones out of most ticks (decision 60) and each tick's ``quiet`` count says how many.
+socket and one DXLink feed per grant, the same clients and shared budget, price following on as deployed, its
+status item written every 30 s and once more after each skip ahead; catch-ups off, as nothing trades): once it
+holds the accounts, the dispatcher leaves the quiet ones out of most ticks (decision 60) and each tick's
+``quiet`` count says how many.
 """
 
 from __future__ import annotations
@@ -109,19 +111,29 @@ def honest_moto() -> Iterator[Counter[str]]:
         Table.query = query  # type: ignore[method-assign]
 
 
-def session_clock() -> Callable[[], datetime]:
-    """Real time shifted into the latest trading session (10:00 New York), so scheduled runs are due."""
-    from tastyguard import calendar
+class SessionClock:
+    """Real time shifted into the latest trading session (10:00 New York), so scheduled runs are due; between
+    ticks it skips ahead to the next scheduled time instead of waiting for it (the rate budget and the broker's
+    limits keep real time)."""
 
-    now = datetime.now(UTC)
-    day = now.astimezone(calendar.NEW_YORK).date()
-    while True:
-        start = datetime(day.year, day.month, day.day, 10, 0, tzinfo=calendar.NEW_YORK).astimezone(UTC)
-        if calendar.in_session(start):
-            break
-        day -= timedelta(days=1)
-    offset = start - now
-    return lambda: datetime.now(UTC) + offset
+    def __init__(self) -> None:
+        from tastyguard import calendar
+
+        now = datetime.now(UTC)
+        day = now.astimezone(calendar.NEW_YORK).date()
+        while True:
+            start = datetime(day.year, day.month, day.day, 10, 0, tzinfo=calendar.NEW_YORK).astimezone(UTC)
+            if calendar.in_session(start):
+                break
+            day -= timedelta(days=1)
+        self.offset = start - now
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def skip_to(self, moment: datetime) -> None:
+        """Jump forward to ``moment`` (never back)."""
+        self.offset += max(timedelta(0), moment - self())
 
 
 def grant_name(index: int) -> str:
@@ -142,7 +154,7 @@ def _config(cfg: SimConfig) -> dict[str, Any]:
             'sweep_window_percent': cfg.sweep_window_percent,
             'quiet_verify_minutes': cfg.quiet_verify_minutes,
         },
-        'streamer': {'catch_up_on_reconnect': False, 'follow_prices': False},
+        'streamer': {'catch_up_on_reconnect': False},
         'safety': {'max_order_writes': 5000, 'max_writes_per_symbol': 6},
     }
 
@@ -181,7 +193,7 @@ def _provision(cfg: SimConfig, broker: Any, workdir: Path) -> tuple[dict[str, st
     return environment, users
 
 
-def _worker(queue: Any, state: SimState, clock: Callable[[], datetime], index: int, stop: threading.Event) -> None:
+def _worker(queue: Any, state: SimState, clock: SessionClock, index: int, stop: threading.Event) -> None:
     from tastyguard.fanout.worker import finish_account, is_stale, record_verified
     from tastyguard.jobs.registry import run
     from tastyguard.jobs.wiring import lambda_context
@@ -255,7 +267,7 @@ def _ticks(cfg: SimConfig, broker: Any, say: Callable[[str], None]) -> dict[str,
     from tastyguard.store.ticks import TickStore
     from tastyguard.store.tokens import read_breaker
 
-    clock = session_clock()
+    clock = SessionClock()
     queue = MemoryWorkQueue()
     state = SimState()
     stop = threading.Event()
@@ -300,6 +312,9 @@ def _ticks(cfg: SimConfig, broker: Any, say: Callable[[str], None]) -> dict[str,
             if streamer is not None and number == 0:
                 held = streamer.wait_held(dispatcher.stores.state, timeout=600)
                 say(f'the streamer holds {held} accounts')
+            clock.skip_to(scheduled + timedelta(minutes=cfg.period_minutes))  # the next tick's scheduled time
+            if streamer is not None:
+                streamer.refresh(dispatcher.stores.state, timeout=60)  # its status item as of the skipped-to time
     finally:
         if streamer is not None:
             streamer.stop()
@@ -330,7 +345,7 @@ def _wait_for_tick(ticks: Any, scheduled: datetime, deadline: float, number: int
 class SimStreamer:
     """The real streamer service on a thread of its own (its own event loop), on the simulation's clock."""
 
-    def __init__(self, clock: Callable[[], datetime]) -> None:
+    def __init__(self, clock: SessionClock) -> None:
         from tastyguard.jobs.wiring import lambda_context
         from tastyguard.store.table import StateTable
         from tastyguard.streaming.clock import SystemClock
@@ -388,6 +403,21 @@ class SimStreamer:
                 break
             time.sleep(0.5)
         return held
+
+    def refresh(self, state: Any, timeout: float) -> None:
+        """Have the status item written now (as a notification would) and wait until it is."""
+        from tastyguard.store.streamer_health import read_health
+
+        moment = self.service.clock.wall()
+        health = self.service._health
+        if health is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(health.poke)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            record = read_health(state)
+            if record is not None and record.updated_at >= moment:
+                return
+            time.sleep(0.2)
 
     def stop(self) -> None:
         """Stop the service and wait for it."""

@@ -355,3 +355,29 @@ def test_a_configuration_change_makes_every_account_due(state: StateTable, clock
     clock.advance(minutes=5)
     _streamer_item(state, clock, held)
     assert len(_sweep_once(changed, clock)[1]) == 1
+
+
+def test_without_price_following_or_when_verifications_cannot_be_read_every_account_is_due(
+    state: StateTable, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    accounts = [{'account_number': n} for n in SIX]
+    held = dict.fromkeys(SIX, clock() - timedelta(minutes=1))
+    # a streamer that does not follow prices: trailing stops move only when a sweep reads the account
+    ctx = context(state, clock, accounts=accounts, streamer={'follow_prices': False})
+    _streamer_item(state, clock, held)
+    _sweep_once(ctx, clock)
+    clock.advance(minutes=5)
+    _streamer_item(state, clock, held)
+    result, swept = _sweep_once(ctx, clock)
+    assert swept == SIX and result.quiet == 0
+    # the verification items cannot be read (throttled, say): the tick still goes out, with every account
+    ctx = context(state, clock, accounts=accounts)
+    clock.advance(minutes=5)
+    _streamer_item(state, clock, held)
+
+    def unreadable(*_: Any) -> dict[str, Any]:
+        raise RuntimeError('ProvisionedThroughputExceededException')
+
+    monkeypatch.setattr(TickStore, 'verified', unreadable)
+    result, swept = _sweep_once(ctx, clock)
+    assert swept == SIX and result.quiet == 0

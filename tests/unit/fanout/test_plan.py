@@ -92,10 +92,34 @@ def test_quiet_accounts_about_to_pass_their_verify_period_are_all_read_beyond_th
         f'B{i}': START - timedelta(minutes=1) for i in range(4)
     }
     result = sweep_watched('g', [*quiet, 'DUE'], None, 0, quiet, START, PERIOD, timedelta(minutes=15))
-    assert result.accounts == ('DUE', 'A0', 'A1', 'A2', 'A3') and result.deferred == 4
-    # and with room for only two more beside the due one, the oldest two go first
+    assert result.accounts == ('A0', 'A1', 'A2', 'A3', 'DUE') and (result.deferred, result.resting) == (4, 4)
+    # and with room for three, those four count as due: they rotate with the due one, none is crowded out for good
     tight = sweep_watched('g', [*quiet, 'DUE'], 3, 0, quiet, START, PERIOD, timedelta(minutes=15))
-    assert tight.accounts == ('DUE', 'A0', 'A1') and tight.deferred == 6
+    assert tight.accounts == ('A0', 'A1', 'A2') and (tight.deferred, tight.resting) == (6, 4)
+    after = sweep_watched('g', [*quiet, 'DUE'], 3, tight.next_cursor, quiet, START, PERIOD, timedelta(minutes=15))
+    assert after.accounts[:2] == ('A3', 'DUE')
+
+
+def test_quiet_accounts_past_their_verify_period_are_reached_even_when_due_ones_fill_the_limit() -> None:
+    # Given a limit of 5, six accounts with something happening on them every tick, four quiet ones
+    due = [f'D{i}' for i in range(6)]
+    quiet = {f'Q{i}': START - timedelta(hours=3) for i in range(4)}
+    cursor, read = 0, set()
+    for tick in range(3):
+        result = sweep_watched('g', [*due, *quiet], 5, cursor, quiet, START + tick * PERIOD, PERIOD, PERIOD * 6)
+        read |= set(result.accounts)
+        cursor = result.next_cursor
+    # Then within ceil(10 / 5) + 1 ticks every quiet account was read too
+    assert set(quiet) <= read
+
+
+def test_a_notification_shortly_before_a_run_or_a_verification_before_the_open_makes_an_account_due() -> None:
+    held = {'A': START - timedelta(hours=1), 'B': START - timedelta(hours=1), 'C': START - timedelta(hours=20)}
+    verified = {'A': START, 'B': START, 'C': START - timedelta(hours=18)}
+    # A: a fill 30 s before its run began (REST may not show it yet); C: verified yesterday, before today's open
+    activity = {'A': START - timedelta(seconds=30), 'B': START - timedelta(minutes=2)}
+    opened = START - timedelta(minutes=30)
+    assert quiet_accounts(['A', 'B', 'C'], verified, held, activity, not_before=opened) == {'B': START}
 
 
 @st.composite
@@ -136,7 +160,9 @@ def test_with_a_streamer_every_change_is_swept_next_tick_and_no_account_waits_pa
         # the sweep holds each account once, only this grant's, and counts the rest as left for later
         assert len(chosen) == len(result.accounts) and chosen <= set(names)
         assert result.deferred == count - len(chosen)
-        due = [a for a in names if a not in quiet]
+        # due: not quiet, or quiet but past its verify period by the next tick (they rotate together when they do
+        # not all fit, as every account did before the streamer)
+        due = [a for a in names if a not in quiet or now + PERIOD - quiet[a] > verify]
         if limit is None or len(due) <= limit:
             # every account something happened on, never verified, or verified before the socket held it: now
             assert set(due) <= chosen

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
 import pytest
 
+from tastyguard.broker.models.streamer import Notification, UnknownNotification
+from tastyguard.streaming.account import AccessTokens, AccountStream
 from tastyguard.streaming.account.session import _acknowledged
+from tastyguard.streaming.health import HealthReport
+from tastyguard.streaming.service import StreamerService
+from tastyguard.streaming.supervisor import Streamer
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.anyio]
 ASKED = ['5WT00001', '5WT00002', '5WT00003']
 
 
@@ -23,3 +31,41 @@ ASKED = ['5WT00001', '5WT00002', '5WT00003']
 )
 def test_a_connect_reply_confirms_the_accounts_it_names(value: object, confirmed: list[str]) -> None:
     assert _acknowledged(value, ASKED) == confirmed
+
+
+async def test_a_notification_that_does_not_parse_still_marks_its_account_as_changed() -> None:
+    # Given the account stream's delivery, with a malformed Order notification among good ones
+    delivered: list[Notification] = []
+    stream = AccountStream('ws://127.0.0.1:9', ASKED, AccessTokens(None), on_notifications=delivered.extend)  # type: ignore[arg-type]
+    bad = {'type': 'Order', 'data': {'account-number': '5WT00002', 'id': 'not a number', 'legs': 'nonsense'}}
+    await stream._deliver([bad])
+    # Then it is passed on raw (no fast-path event comes of it) ...
+    [raw] = delivered
+    assert isinstance(raw, UnknownNotification) and raw.type == 'Order' and stream.stats.unparsed == 1
+    # ... and the streamer counts its account as changed, so the next sweep reads it
+    moment = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)
+    fake = SimpleNamespace(
+        parts=SimpleNamespace(clock=SimpleNamespace(wall=lambda: moment), accounts=ASKED),
+        activity={},
+        _changed=lambda: None,
+    )
+    Streamer._note_activity(fake, delivered)  # type: ignore[arg-type]
+    assert fake.activity == {'5WT00002': moment}
+    # and one that names no account could be about any of them
+    Streamer._note_activity(fake, [UnknownNotification(type='ExternalTransaction', data=None)])  # type: ignore[arg-type]
+    assert set(fake.activity) == set(ASKED)
+
+
+def test_two_grants_streaming_one_account_report_its_newest_activity() -> None:
+    old, new = datetime(2026, 12, 4, 15, 1, tzinfo=UTC), datetime(2026, 12, 4, 15, 20, tzinfo=UTC)
+
+    def streamer(activity: dict[str, datetime], healthy: bool) -> SimpleNamespace:
+        report = HealthReport({}, healthy, held={'5WT00001': old} if healthy else {}, activity=activity)
+        return SimpleNamespace(report=lambda: report, symbols={})
+
+    service = StreamerService(ctx=None, grants=[], sink=None, state=None)  # type: ignore[arg-type]
+    service.streamers = {'live': streamer({'5WT00001': new}, True), 'dead': streamer({'5WT00001': old}, False)}
+    assert service.report().activity == {'5WT00001': new}
+    service.streamers = {'dead': streamer({'5WT00001': old}, False), 'live': streamer({'5WT00001': new}, True)}
+    report = service.report()
+    assert report.activity == {'5WT00001': new} and report.held == {'5WT00001': old}

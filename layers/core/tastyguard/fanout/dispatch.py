@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from tastyguard import calendar
 from tastyguard.broker.budget import BudgetRates
 from tastyguard.broker.errors import BrokerError
 from tastyguard.broker.tokens import BreakerTrip
@@ -119,7 +120,8 @@ def dispatch(
     window = ctx.config.scale.sweep_window_percent / 100 * (period or 0)
     limit = capacity(job.value, pace, window) if period is not None else None
     quiet_verify = timedelta(minutes=ctx.config.scale.quiet_verify_minutes)
-    watch = _streamer_watch(ctx, ctx.clock()) if job is JobName.ENSURE_STOPS and period and quiet_verify else None
+    relies = job is JobName.ENSURE_STOPS and period and quiet_verify and ctx.config.streamer.follow_prices
+    watch = _streamer_watch(ctx, ctx.clock()) if relies else None  # without price following, trailing needs sweeps
     sweeps: list[GrantSweep] = []
     claimed: set[str] = set()
     for grant in ctx.config.effective_grants:
@@ -182,19 +184,28 @@ def _sweep_grant(
     """One grant's part of the tick: the due accounts (rotating when they do not fit) and a share of the quiet."""
     quiet: dict[str, datetime] = {}
     if watch is not None and period and any(a in watch[0] for a in accounts):
-        verified = ticks.verified(job, accounts, config_fingerprint(ctx.config))  # a config change: all due
-        quiet = quiet_accounts(accounts, verified, *watch)
-    rotating = limit is not None and len(accounts) - len(quiet) > limit
-    cursor = ticks.cursor(job, grant) if rotating else 0
+        try:
+            verified = ticks.verified(job, accounts, config_fingerprint(ctx.config))  # a config change: all due
+        except Exception as error:  # unreadable: every account is due, as without a streamer
+            logger.warning('could not read when the accounts of %s were verified: %s; all are due', grant, error)
+            verified = {}
+        quiet = quiet_accounts(accounts, verified, *watch, not_before=_session_open(ctx.clock()))
+    cursor = ticks.cursor(job, grant) if limit is not None and len(accounts) > limit else 0
     if quiet and period:
         every, verify = timedelta(seconds=period), timedelta(minutes=ctx.config.scale.quiet_verify_minutes)
         grant_sweep = sweep_watched(grant, accounts, limit, cursor, quiet, ctx.clock(), every, verify)
-        result.quiet += len(quiet) - sum(1 for a in grant_sweep.accounts if a in quiet)
     else:
         grant_sweep = sweep(grant, accounts, limit, cursor)
-    if rotating:
+    result.quiet += grant_sweep.resting
+    if grant_sweep.deferred > grant_sweep.resting:  # due accounts did not all fit: the rotation continues
         ticks.save_cursor(job, grant, grant_sweep.next_cursor)
     return grant_sweep
+
+
+def _session_open(now: datetime) -> datetime:
+    """When today's session opened (``now`` on a day without one: then nothing counts as verified)."""
+    today = calendar.session(now.astimezone(calendar.NEW_YORK).date())
+    return today.opens_at if today is not None else now
 
 
 def _streamer_watch(ctx: JobContext, now: datetime) -> Watch | None:

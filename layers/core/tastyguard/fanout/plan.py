@@ -36,6 +36,9 @@ UNBOUNDED_JOBS = frozenset({'digest'})
 """Jobs that reach every account every time (a daily digest is never deferred to the next day)."""
 CLOCK_MARGIN = timedelta(seconds=5)
 """How far the streamer's and the workers' clocks may disagree: every comparison leans towards "due" by it."""
+ACTIVITY_MARGIN = timedelta(seconds=60)
+"""A notification this close before a run began may not be in what that run read (tastytrade's REST answers can
+lag the stream by seconds): it still makes the account due."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,7 @@ class GrantSweep:
     accounts: tuple[str, ...]  # swept now, in order
     deferred: int  # accounts left for the next ticks
     next_cursor: int
+    resting: int = 0  # of those, quiet accounts the streamer holds (left for their re-verification, not crowded out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,21 +98,27 @@ def quiet_accounts(
     verified: Mapping[str, datetime],
     held: Mapping[str, datetime],
     activity: Mapping[str, datetime],
+    *,
+    not_before: datetime | None = None,
 ) -> dict[str, datetime]:
     """The accounts a sweep may leave out for now, with when each was last verified.
 
-    An account is quiet when its last ``ok`` scheduled run began after the streamer's account socket took hold
-    of it (so every change since that read reached the streamer) and no order, position or status notification
-    arrived since that run began. Anything less (not held, never verified while held, any activity since) makes
-    it due. Both comparisons lean towards "due" by :data:`CLOCK_MARGIN`.
+    An account is quiet when its last scheduled run that left nothing to do began after the streamer's account
+    socket took hold of it (so every change since that read reached the streamer), after ``not_before`` (the
+    session's open: what happened overnight is read again each morning), and no order, position or status
+    notification arrived since that run began. Anything less (not held, never verified while held, any activity
+    since) makes it due. The comparisons lean towards "due" by :data:`CLOCK_MARGIN` and, for a notification,
+    :data:`ACTIVITY_MARGIN`.
     """
     quiet: dict[str, datetime] = {}
     for account in accounts:
         at, since = verified.get(account), held.get(account)
         if at is None or since is None or at < since + CLOCK_MARGIN:
             continue
+        if not_before is not None and at < not_before:
+            continue
         last = activity.get(account)
-        if last is not None and last > at - CLOCK_MARGIN:
+        if last is not None and last > at - ACTIVITY_MARGIN:
             continue
         quiet[account] = at
     return quiet
@@ -126,21 +136,24 @@ def sweep_watched(
 ) -> GrantSweep:
     """Like :func:`sweep`, but the ``quiet`` accounts are read only as often as ``quiet_verify`` asks.
 
-    Every due account first (rotating from ``cursor`` when they do not all fit in ``limit``); then, in what is
-    left, the quiet accounts oldest verification first: each one that would be older than ``quiet_verify`` by
-    the next tick, and at least ``ceil(quiet × period / quiet_verify)`` of them, so the re-verification is spread
-    evenly over the ticks instead of all coming due together.
+    A quiet account that would be older than ``quiet_verify`` by the next tick counts as due. The due accounts
+    come first (rotating from ``cursor`` when they do not all fit in ``limit``, as in :func:`sweep`); then, in
+    what is left, the other quiet accounts oldest verification first, so that with the overdue ones at least
+    ``ceil(quiet × period / quiet_verify)`` are read each tick: the re-verification is spread evenly over the
+    ticks instead of all coming due together. ``resting`` counts the quiet accounts left for a later tick.
     """
     ordered = tuple(sorted(dict.fromkeys(accounts)))
-    due = [a for a in ordered if a not in quiet]
-    resting = sorted((a for a in ordered if a in quiet), key=lambda a: (quiet[a], a))
+    deadline = now + period - quiet_verify
+    overdue = {a for a in ordered if a in quiet and quiet[a] < deadline}
+    due = [a for a in ordered if a not in quiet or a in overdue]
+    resting = sorted((a for a in ordered if a in quiet and a not in overdue), key=lambda a: (quiet[a], a))
     first = sweep(grant, due, limit, cursor)
     room = len(resting) if limit is None else max(0, limit - len(first.accounts))
-    deadline = now + period - quiet_verify
-    overdue = sum(1 for a in resting if quiet[a] < deadline)
-    share = math.ceil(len(resting) * period / quiet_verify) if quiet_verify > timedelta(0) else len(resting)
-    chosen = tuple(resting[: min(room, max(overdue, share))])
-    return GrantSweep(grant, first.accounts + chosen, first.deferred + len(resting) - len(chosen), first.next_cursor)
+    watched = len(overdue) + len(resting)
+    share = math.ceil(watched * period / quiet_verify) if quiet_verify > timedelta(0) else watched
+    chosen = tuple(resting[: min(room, max(0, share - len(overdue)))])
+    left = len(resting) - len(chosen)
+    return GrantSweep(grant, first.accounts + chosen, first.deferred + left, first.next_cursor, resting=left)
 
 
 def plan_tick(job: str, sweeps: Sequence[GrantSweep], rates: Mapping[str, float]) -> TickPlan:

@@ -18,8 +18,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
@@ -72,10 +73,14 @@ class Health:
     file_every: float = 10.0
     metrics_every: float = 60.0
     item_every: float = 30.0
+    poke_delay: float = 1.0
+    poke_every: float = 5.0
     namespace: str = 'tastyguard'
     _reported_reconnects: int = 0
     _since_metrics: float = 0.0
     _since_item: float = field(default=1e9)
+    _poked: asyncio.Event | None = None
+    _item_written_at: float = float('-inf')
 
     def beat(self, elapsed: float) -> HealthReport:
         """One step: touch the file when healthy; a metric line and the item when they are due."""
@@ -89,6 +94,7 @@ class Health:
             self.emit_metrics(report)
         if self._since_item >= self.item_every and self.state is not None:
             self._since_item = 0.0
+            self._item_written_at = time.monotonic()
             self._write_item(report)
         return report
 
@@ -145,9 +151,38 @@ class Health:
         except Exception as error:
             logger.warning('could not write the streamer health item: %s', error)
 
+    def poke(self) -> None:
+        """Write the item within a second (the accounts socket's hold changed, or something happened on an
+        account): the dispatcher should not act on a picture up to 30 s old. Call it on the event loop."""
+        if self._poked is not None:
+            self._poked.set()
+
     async def run(self, stop: asyncio.Event) -> None:
-        """Beat every ``file_every`` seconds until ``stop``."""
-        while not stop.is_set():
-            await asyncio.to_thread(self.beat, self.file_every)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.file_every)
+        """Beat every ``file_every`` seconds (sooner after a :meth:`poke`) until ``stop``; then one last item that
+        holds no account, since from now on none is."""
+        loop = asyncio.get_running_loop()
+        self._poked = asyncio.Event()
+        last = loop.time()
+        try:
+            while not stop.is_set():
+                now = loop.time()
+                await asyncio.to_thread(self.beat, now - last if now > last else self.file_every)
+                last = now
+                waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._poked.wait())}
+                _done, pending = await asyncio.wait(
+                    waiters, timeout=self.file_every, return_when=asyncio.FIRST_COMPLETED
+                )
+                for waiter in pending:
+                    waiter.cancel()
+                if self._poked.is_set() and not stop.is_set():
+                    # gather what else happens in that moment, and write at most every poke_every seconds
+                    wait = max(self.poke_delay, self._item_written_at + self.poke_every - loop.time())
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), wait)
+                    self._poked.clear()
+                    self._since_item = self.item_every  # the next beat writes the item
+        finally:
+            self._poked = None
+            if self.state is not None:
+                report = self.check()
+                await asyncio.to_thread(self._write_item, replace(report, healthy=False, held={}))

@@ -76,6 +76,7 @@ class StreamerService:
     streamers: dict[str, Streamer] = field(default_factory=dict)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _ready_grants: set[str] = field(default_factory=set)
+    _health: Health | None = None
 
     def stop(self) -> None:
         """Ask the service to finish (a signal handler calls this)."""
@@ -96,6 +97,7 @@ class StreamerService:
             state=self.state(),
             metrics=self.metrics,
         )
+        self._health = health
         tasks = [
             asyncio.create_task(self._supervise(g, sink, jobs, lease), name=f'grant-{g.grant}') for g in self.grants
         ]
@@ -149,6 +151,7 @@ class StreamerService:
                     grant=grant.grant,
                     fence=lambda: lease.version if lease is not None else None,
                     clock=self.clock,
+                    on_change=self._health.poke if self._health is not None else None,
                 )
             )
             self.streamers[grant.grant] = streamer
@@ -206,7 +209,9 @@ class StreamerService:
             sockets.update({f'{prefix}{name}': s for name, s in report.sockets.items()})
             if report.healthy:
                 held.update(report.held)
-            activity.update(report.activity)
+            for account, moment in report.activity.items():  # an account two grants stream: its newest
+                if account not in activity or moment > activity[account]:
+                    activity[account] = moment
         return HealthReport(sockets, healthy, symbols=symbols, held=held, activity=activity)
 
     async def run_until_signalled(self) -> int:

@@ -89,6 +89,7 @@ class StreamerParts:
     fence: Callable[[], int | None] | None = None  # the version of the lease held for this streamer (events carry it)
     follow_prices: bool = True  # trailing ratchets, software stops, price alerts on live quotes
     follow_settings: FollowSettings | None = None
+    on_change: Callable[[], None] | None = None  # what the accounts socket holds, or an account's activity, changed
 
 
 @dataclass
@@ -282,6 +283,7 @@ class Streamer:
             # a notification naming no account we can read could be any of them
             for number in [account] if isinstance(account, str) else self.parts.accounts:
                 self.activity[number] = now
+            self._changed()
 
     async def _publish(self, events: Sequence[StreamEvent]) -> None:
         """Hand fast-path events to the sink, stamped with the lease version (the fence)."""
@@ -342,10 +344,16 @@ class Streamer:
             self._connected[socket] = True
             if socket == 'account':
                 self.held_since = self.parts.clock.wall()
+                self._changed()
         elif state.status in (FeedStatus.DISCONNECTED, FeedStatus.STOPPED):
             self._connected[socket] = False
             if socket == 'account':
                 self.held_since = None  # what happens now is missed until the catch-up after the reconnect
+                self._changed()
+
+    def _changed(self) -> None:
+        if self.parts.on_change is not None:
+            self.parts.on_change()
 
     async def _maybe_ready(self) -> None:
         if self._ready or not all(self._connected.values()):

@@ -32,7 +32,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 
 from tastyguard.broker.errors import BrokerError, ReauthorizationRequired
-from tastyguard.broker.models.streamer import Notification, parse_notification
+from tastyguard.broker.models.streamer import Notification, UnknownNotification, parse_notification
 from tastyguard.streaming.account.config import AccountStreamConfig
 from tastyguard.streaming.account.session import AccountSession
 from tastyguard.streaming.account.tokens import AccessTokens
@@ -261,11 +261,14 @@ class AccountStream:
             except ValidationError as error:
                 self.stats.unparsed += 1
                 logger.warning(
-                    'a %s notification did not parse (%d problems); skipped (the catch-up reconcile covers it)',
+                    'a %s notification did not parse (%d problems); passed on unread, so the next sweep reads '
+                    'its account',
                     item.get('type'),
                     error.error_count(),
                     extra={'socket': 'account'},
                 )
+                # kept raw: no fast-path event comes of it, but the account counts as changed (decision 60)
+                parsed.append(UnknownNotification(type=str(item.get('type')), data=item.get('data')))
         self.stats.notifications += len(parsed)
         if not parsed:
             return
