@@ -12,6 +12,7 @@ import pytest
 from tastyguard.store.keys import GLOBAL_PK
 from tastyguard.store.table import StateTable
 from tastyguard.streaming.health import (
+    MAX_WATCHED_ENTRIES,
     STREAMER_HEALTH_SK,
     Health,
     HealthReport,
@@ -84,3 +85,12 @@ async def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, 'the item was not written in time'
         await asyncio.sleep(0.02)
+
+
+def test_too_many_accounts_for_one_item_leave_the_lists_out_not_the_item(state: StateTable) -> None:
+    seen = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
+    held = {f'5WT{i:05d}': seen for i in range(MAX_WATCHED_ENTRIES + 1)}
+    report = HealthReport({'account': SocketHealth(True, 0.5, 0, seen)}, healthy=True, held=held)
+    Health(check=lambda: report, wall=lambda: seen, owner='streamer:test', state=state).beat(1.0)
+    record = read_health(state)
+    assert record is not None and record.healthy and record.held == {}  # written: every account is swept

@@ -35,6 +35,8 @@ logger = logging.getLogger('tastyguard.streaming')
 
 METRIC_HEARTBEAT = 'StreamerHeartbeat'
 METRIC_RECONNECTS = 'StreamerReconnects'
+MAX_WATCHED_ENTRIES = 6000
+"""Held accounts plus activity entries the item lists at most (about 45 bytes each, well inside 400 KB)."""
 DEFAULT_HEALTH_FILE = '/tmp/tastyguard-streamer.health'  # noqa: S108 - the container's own /tmp
 
 
@@ -146,6 +148,12 @@ class Health:
             held=report.held,
             activity=report.activity,
         )
+        if len(record.held) + len(record.activity) > MAX_WATCHED_ENTRIES:
+            # DynamoDB's 400 KB item limit: the health part is kept; without held accounts, every one is swept
+            logger.warning(
+                '%d accounts are too many to list in the health item; the sweeps read them all', len(record.held)
+            )
+            record = record.model_copy(update={'held': {}, 'activity': {}})
         try:
             self.state.put_record(GLOBAL_PK, STREAMER_HEALTH_SK, record, ttl=timedelta(days=7))
         except Exception as error:
