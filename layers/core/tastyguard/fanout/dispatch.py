@@ -121,7 +121,8 @@ def dispatch(
     limit = capacity(job.value, pace, window) if period is not None else None
     quiet_verify = timedelta(minutes=ctx.config.scale.quiet_verify_minutes)
     relies = job is JobName.ENSURE_STOPS and period and quiet_verify and ctx.config.streamer.follow_prices
-    watch = _streamer_watch(ctx, ctx.clock()) if relies else None  # without price following, trailing needs sweeps
+    # without price following, trailing stops move only when a sweep reads the account
+    watch = _streamer_watch(ctx, timedelta(seconds=period or 0), quiet_verify) if relies else None
     sweeps: list[GrantSweep] = []
     claimed: set[str] = set()
     for grant in ctx.config.effective_grants:
@@ -132,7 +133,7 @@ def dispatch(
             continue
         accounts = [a for a in _accounts(ctx, grant, ticks, discover, result.notes) if a not in claimed]
         claimed.update(accounts)
-        sweeps.append(_sweep_grant(ctx, ticks, job.value, grant.name, accounts, limit, period, watch, result))
+        sweeps.append(_sweep_grant(ctx, ticks, job.value, grant.name, accounts, limit, watch, result))
     plan = plan_tick(job.value, sweeps, {s.grant: pace for s in sweeps})
     result.grants = {s.grant: len(s.accounts) for s in sweeps}
     result.deferred = plan.deferred - result.quiet  # the quiet ones were not crowded out: the streamer holds them
@@ -166,8 +167,17 @@ def dispatch(
     return result
 
 
-Watch = tuple[dict[str, datetime], dict[str, datetime]]
-"""``(held, activity)`` from the streamer's status item."""
+@dataclass(frozen=True)
+class Watch:
+    """What one tick relies on from a fresh streamer status item, read once for every grant."""
+
+    held: dict[str, datetime]  # account → held by the account socket since
+    activity: dict[str, datetime]  # account → its last notification
+    now: datetime
+    opened: datetime  # today's session open: verifications before it do not count
+    config: str  # the configuration's fingerprint: verifications under another do not count
+    period: timedelta
+    quiet_verify: timedelta
 
 
 def _sweep_grant(
@@ -177,23 +187,21 @@ def _sweep_grant(
     grant: str,
     accounts: list[str],
     limit: int | None,
-    period: int | None,
     watch: Watch | None,
     result: DispatchResult,
 ) -> GrantSweep:
     """One grant's part of the tick: the due accounts (rotating when they do not fit) and a share of the quiet."""
     quiet: dict[str, datetime] = {}
-    if watch is not None and period and any(a in watch[0] for a in accounts):
+    if watch is not None and any(a in watch.held for a in accounts):
         try:
-            verified = ticks.verified(job, accounts, config_fingerprint(ctx.config))  # a config change: all due
+            verified = ticks.verified(job, accounts, watch.config)  # a config change: all due
         except Exception as error:  # unreadable: every account is due, as without a streamer
             logger.warning('could not read when the accounts of %s were verified: %s; all are due', grant, error)
             verified = {}
-        quiet = quiet_accounts(accounts, verified, *watch, not_before=_session_open(ctx.clock()))
+        quiet = quiet_accounts(accounts, verified, watch.held, watch.activity, not_before=watch.opened)
     cursor = ticks.cursor(job, grant) if limit is not None and len(accounts) > limit else 0
-    if quiet and period:
-        every, verify = timedelta(seconds=period), timedelta(minutes=ctx.config.scale.quiet_verify_minutes)
-        grant_sweep = sweep_watched(grant, accounts, limit, cursor, quiet, ctx.clock(), every, verify)
+    if watch is not None and quiet:
+        grant_sweep = sweep_watched(grant, accounts, limit, cursor, quiet, watch.now, watch.period, watch.quiet_verify)
     else:
         grant_sweep = sweep(grant, accounts, limit, cursor)
     result.quiet += grant_sweep.resting
@@ -202,22 +210,21 @@ def _sweep_grant(
     return grant_sweep
 
 
-def _session_open(now: datetime) -> datetime:
-    """When today's session opened (``now`` on a day without one: then nothing counts as verified)."""
-    today = calendar.session(now.astimezone(calendar.NEW_YORK).date())
-    return today.opens_at if today is not None else now
-
-
-def _streamer_watch(ctx: JobContext, now: datetime) -> Watch | None:
-    """``(held, activity)`` from the streamer's status item, or None when there is no fresh one to rely on."""
+def _streamer_watch(ctx: JobContext, period: timedelta, quiet_verify: timedelta) -> Watch | None:
+    """The tick's :class:`Watch`, or None when there is no fresh status item to rely on."""
     try:
         record = read_health(ctx.stores.state)
     except Exception as error:  # unreadable: sweep everything, as without a streamer
         logger.warning('could not read the streamer status item: %s; every account is swept', error)
         return None
+    now = ctx.clock()
     if record is None or not record.held or now - record.updated_at > WATCH_FRESH:
         return None
-    return dict(record.held), dict(record.activity)
+    today = calendar.session(now.astimezone(calendar.NEW_YORK).date())
+    opened = today.opens_at if today is not None else now  # a day without a session: nothing counts as verified
+    return Watch(
+        dict(record.held), dict(record.activity), now, opened, config_fingerprint(ctx.config), period, quiet_verify
+    )
 
 
 def _accounts(ctx: JobContext, grant: GrantConfig, ticks: TickStore, discover: Discover, notes: list[str]) -> list[str]:
