@@ -274,6 +274,7 @@ class Streamer:
     def _note_activity(self, notifications: Sequence[Notification]) -> None:
         """Remember which accounts something happened on (a balance alone changes no protection)."""
         now = self.parts.clock.wall()
+        changed = False
         for notification in notifications:
             if isinstance(notification, BalanceNotification):
                 continue
@@ -283,6 +284,8 @@ class Streamer:
             # a notification naming no account we can read could be any of them
             for number in [account] if isinstance(account, str) else self.parts.accounts:
                 self.activity[number] = now
+            changed = True
+        if changed:
             self._changed()
 
     async def _publish(self, events: Sequence[StreamEvent]) -> None:
@@ -379,7 +382,7 @@ class Streamer:
                 self._connected[name], silent, self.stats.reconnects[name], _wall(clock, silent)
             )
         healthy = all(s.connected and s.silent_for is not None and s.silent_for < limits[n] for n, s in sockets.items())
-        since = self.held_since if sockets['account'].connected else None
+        since = self.held_since  # None while the account socket is not connected
         held = {} if since is None else dict.fromkeys(self.account.held_accounts, since)
         return HealthReport(sockets, healthy, symbols=len(self.symbols), held=held, activity=dict(self.activity))
 
