@@ -342,6 +342,18 @@ def _wait_for_tick(ticks: Any, scheduled: datetime, deadline: float, number: int
         time.sleep(0.1)
 
 
+def _wait_for_item(state: Any, done: Callable[[Any], bool], timeout: float) -> Any:
+    """Poll the streamer's status item until ``done(item)`` or ``timeout`` seconds; the last item read (or None)."""
+    from tastyguard.store.streamer_health import read_health
+
+    deadline = time.monotonic() + timeout
+    while True:
+        record = read_health(state)
+        if (record is not None and done(record)) or time.monotonic() >= deadline:
+            return record
+        time.sleep(0.2)
+
+
 class SimStreamer:
     """The real streamer service on a thread of its own (its own event loop), on the simulation's clock."""
 
@@ -353,7 +365,7 @@ class SimStreamer:
         from tastyguard.streaming.service import StreamerService, grant_streams
         from tastyguard.streaming.supervisor import fast_path
 
-        class SessionClock(SystemClock):
+        class StreamingClock(SystemClock):  # the sockets' timers in real time, the wall on the simulation's clock
             def wall(self) -> datetime:
                 return clock()
 
@@ -369,7 +381,7 @@ class SimStreamer:
             state=StateTable,
             singleton=False,
             owner='sim:streamer',
-            clock=SessionClock(),
+            clock=StreamingClock(),
         )
         self._loop: Any = None
         self._ready = threading.Event()
@@ -392,32 +404,16 @@ class SimStreamer:
 
     def wait_held(self, state: Any, timeout: float) -> int:
         """Wait until the status item says every account is held (as the dispatcher will read it); how many are."""
-        from tastyguard.store.streamer_health import read_health
-
-        deadline = time.monotonic() + timeout
-        held = 0
-        while time.monotonic() < deadline:
-            record = read_health(state)
-            held = len(record.held) if record is not None else 0
-            if held >= self.accounts:
-                break
-            time.sleep(0.5)
-        return held
+        record = _wait_for_item(state, lambda r: len(r.held) >= self.accounts, timeout)
+        return len(record.held) if record is not None else 0
 
     def refresh(self, state: Any, timeout: float) -> None:
         """Have the status item written now (as a notification would) and wait until it is."""
-        from tastyguard.store.streamer_health import read_health
-
         moment = self.service.clock.wall()
         health = self.service._health
         if health is not None and self._loop is not None:
             self._loop.call_soon_threadsafe(health.poke)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            record = read_health(state)
-            if record is not None and record.updated_at >= moment:
-                return
-            time.sleep(0.2)
+        _wait_for_item(state, lambda r: r.updated_at >= moment, timeout)
 
     def stop(self) -> None:
         """Stop the service and wait for it."""
