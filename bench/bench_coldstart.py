@@ -13,12 +13,12 @@ machine is shared), wall time follows.
    before (no bytecode), against ``import tastytrade`` (the tastyware SDK with its bytecode, in the project
    venv) in the same rounds: the ratio handler / SDK is the yardstick of issue 13 (goal <= 0.4).
 2. **First-call job context** (``lambda_context()``: config, boto3 clients, httpx client; no network).
-3. **SnapStart on the fast path** (ensure_stops with ``AWS_LAMBDA_INITIALIZATION_TYPE=snap-start``): init
+3. **SnapStart on the fast path** (the fast_path function with ``AWS_LAMBDA_INITIALIZATION_TYPE=snap-start``): init
    with the context primed, the before-snapshot hooks, then what a restored environment runs (the
    after-restore hooks and the first invocation). Lambda's own restore time is not measurable here.
 4. **A fill on a cold worker, end to end**: the paper broker and a moto server on loopback, the stack's
    resources created in moto, one streamer event ``{"job", "account", "symbol", "event_id"}`` to a fresh
-   ensure_stops worker; the clock runs from spawning the interpreter to the stop being at the broker.
+   fast_path worker; the clock runs from spawning the interpreter to the stop being at the broker.
 """
 
 from __future__ import annotations
@@ -60,8 +60,8 @@ THIRD_PARTY_FLOOR = ','.join(
         'aws_lambda_powertools.tracing', 'aws_lambda_powertools.utilities.idempotency', 'aws_xray_sdk.core',
     )
 )  # fmt: skip
-HANDLERS = ('ensure_stops', 'sync_positions', 'reconcile_orders', 'digest', 'notify_slack')
-FAST_PATH = 'ensure_stops'
+HANDLERS = ('fast_path', 'ensure_stops', 'sync_positions', 'reconcile_orders', 'digest', 'notify_slack', 'dispatch')
+FAST_PATH = 'fast_path'  # the function the streamer's fill events invoke (SnapStart applies to it)
 ACCOUNT = '5WT00001'
 # Not in the demo scenario: each fill opens a new, unprotected position (one symbol per run).
 FILL_SYMBOLS = ('CRM', 'ORCL', 'ADBE', 'INTC', 'CSCO', 'PEP', 'KO', 'WMT', 'DIS', 'NKE', 'IBM', 'QCOM', 'TXN', 'AVGO')
@@ -291,7 +291,7 @@ class Backends:
         """A symbol no earlier run used and the scenario does not hold."""
         held = {position['symbol'] for position in self.broker.admin.positions(ACCOUNT)}
         for symbol in FILL_SYMBOLS:
-            if symbol not in held and symbol not in self.used:
+            if symbol not in held and symbol not in self.used and not self.stops(symbol):
                 self.used.add(symbol)
                 return symbol
         raise RuntimeError('out of fill symbols: run fewer rounds or add symbols to FILL_SYMBOLS')
@@ -310,7 +310,7 @@ class Backends:
         if any(p['symbol'] == symbol for p in self.broker.admin.positions(ACCOUNT)) or self.stops(symbol):
             raise RuntimeError(f'{symbol} is already held or protected in the scenario; pick another symbol')
         self.broker.admin.add_position(ACCOUNT, symbol, 20, '250.00', bid='251.00', ask='251.10', last='251.05')
-        return {'job': FAST_PATH, 'account': ACCOUNT, 'symbol': symbol, 'event_id': str(uuid.uuid4())}
+        return {'job': 'ensure_stops', 'account': ACCOUNT, 'symbol': symbol, 'event_id': str(uuid.uuid4())}
 
     def stops(self, symbol: str) -> list[dict[str, Any]]:
         """tastyguard's working stops on ``symbol``."""
@@ -327,7 +327,7 @@ class Backends:
 
 
 def measure_fill_to_stop(worker: Worker, backends: Backends, runs: int, *, snap_start: bool) -> dict[str, Any]:
-    """Spawn a cold ensure_stops worker for a fill event; the clock stops when the stop is at the broker."""
+    """Spawn a cold fast_path worker for a fill event; the clock stops when the stop is at the broker."""
     totals, inits, invokes, restores = [], [], [], []
     placed = 0
     for _ in range(runs):

@@ -1,9 +1,9 @@
 """The shared body of every job handler: validate the event, de-duplicate, run, emit metrics.
 
-A job function is invoked two ways: by its work queue (an SQS event source; each message is one account of
-one tick, sent by the dispatcher) and directly (the fill fast path's events, a manual invocation). Queue
-messages are de-duplicated on tick + account, events on their id. A message that fails is returned to the
-queue (partial batch response) and, on its last delivery, still counts towards its tick.
+A job function is invoked two ways: by its work queue (each message is one account of one tick, handled by
+:mod:`functions.common.queued`, de-duplicated on tick + account) and directly (the fill fast path's events,
+a manual invocation, de-duplicated on the event id). The fast-path function takes only direct events, so it
+loads nothing of the queue side.
 
 The job context (config, broker clients, stores) is built once per container and reused while warm; the
 Powertools idempotency layer is built lazily too, so importing a handler never touches AWS. Under SnapStart
@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -30,15 +32,6 @@ from functions.common import snapstart
 from functions.common.observability import logger, metrics
 from tastyguard.broker import BrokerModel, TastytradeClient
 from tastyguard.broker.models.requests import RequestModel
-from tastyguard.fanout.worker import (
-    MAX_RECEIVES,
-    BadMessageError,
-    finish_account,
-    is_stale,
-    parse_message,
-    receive_count,
-    record_verified,
-)
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.invocation import JobInvocation, JobName
 from tastyguard.jobs.registry import run
@@ -59,7 +52,7 @@ class BadEventError(ValueError):
     """The event is not a job invocation for this function."""
 
 
-def _job_context(request_id: str, function_name: str) -> JobContext:
+def job_context(request_id: str, function_name: str) -> JobContext:
     global _context  # noqa: PLW0603 - one context per warm container, by design
     if _context is None:
         _context = lambda_context(owner=f'lambda:{function_name}')
@@ -151,9 +144,9 @@ def _idempotent_runner(context: LambdaContext) -> Any:
             ctx = _runners['ctx']
             started = ctx.clock()
             results = _run_logged(ctx, invocation)
-            if invocation.account and invocation.scheduled_time:
-                record_verified(ctx, invocation, results, started)
-                _tick_finished(ctx, invocation)
+            after = _runners.get('after')
+            if after is not None:
+                after(ctx, invocation, results, started)
             return _summarise(results)
 
         _runners['run'] = run_once
@@ -161,15 +154,16 @@ def _idempotent_runner(context: LambdaContext) -> Any:
     return _runners['run']
 
 
-def _tick_finished(ctx: JobContext, invocation: JobInvocation) -> None:
-    seconds = finish_account(ctx, invocation)
-    if seconds is not None:
-        metrics.add_metric(name='TickSeconds', unit=MetricUnit.Seconds, value=seconds)
-        logger.info('tick finished', extra={'job': invocation.job.value, 'tick_seconds': round(seconds, 1)})
+AfterRun = Callable[[JobContext, JobInvocation, list[AccountRunResult], datetime], None]
+"""Called inside the idempotent run, after it (so a duplicate delivery does not call it again)."""
 
 
-def _run_idempotent(ctx: JobContext, invocation: JobInvocation, context: LambdaContext) -> dict[str, Any]:
+def run_idempotent(
+    ctx: JobContext, invocation: JobInvocation, context: LambdaContext, *, after: AfterRun | None = None
+) -> dict[str, Any]:
+    """Run ``invocation`` once per idempotency key; a duplicate returns the first run's summary."""
     _runners['ctx'] = ctx
+    _runners['after'] = after
     runner = _idempotent_runner(context)
     result: dict[str, Any] = runner(
         request={'key': invocation.idempotency_key, 'invocation': invocation.model_dump(mode='json')}
@@ -177,39 +171,9 @@ def _run_idempotent(ctx: JobContext, invocation: JobInvocation, context: LambdaC
     return result
 
 
-def _handle_queue(event: dict[str, Any], context: LambdaContext, job: JobName) -> dict[str, Any]:
-    """Run each message's account (batch size 1 in the stack); failed messages go back to the queue."""
-    ctx = _job_context(context.aws_request_id, context.function_name)
-    logger.append_keys(job=job.value, environment=ctx.environment)
-    failures: list[dict[str, str]] = []
-    for record in event['Records']:
-        message_id = str(record.get('messageId', ''))
-        try:
-            invocation = parse_message(record, job)
-        except BadMessageError as error:
-            logger.error('not a work message; it goes to the dead-letter queue', extra={'reason': str(error)})
-            failures.append({'itemIdentifier': message_id})
-            continue
-        logger.append_keys(account=invocation.account)
-        if is_stale(ctx, invocation):
-            logger.warning('stale work message dropped', extra={'scheduled_time': str(invocation.scheduled_time)})
-            metrics.add_metric(name='RunsStale', unit=MetricUnit.Count, value=1)
-            _tick_finished(ctx, invocation)
-            continue
-        try:
-            _run_idempotent(ctx, invocation, context)
-        except Exception:
-            logger.exception('account run failed; the message goes back to the queue')
-            if receive_count(record) >= MAX_RECEIVES:
-                _tick_finished(ctx, invocation)  # its last delivery: the tick must still be able to finish
-            failures.append({'itemIdentifier': message_id})
-    return {'batchItemFailures': failures}
-
-
 def handle(event: dict[str, Any], context: LambdaContext, job: JobName) -> dict[str, Any]:
-    """Run ``job`` for the event (duplicate deliveries of one tick or event return the first result)."""
-    if isinstance(event, dict) and isinstance(event.get('Records'), list):
-        return _handle_queue(event, context, job)
+    """Run ``job`` for a direct event: a fill, a manual invocation (duplicates of one event id return the first
+    result). Queue messages go through :func:`functions.common.queued.handle`."""
     try:
         invocation = JobInvocation.model_validate(event)
     except ValidationError as error:
@@ -218,11 +182,11 @@ def handle(event: dict[str, Any], context: LambdaContext, job: JobName) -> dict[
         raise BadEventError(f'this function runs {job.value}, the event asks for {invocation.job.value}')
     if invocation.force:
         invocation = invocation.model_copy(update={'force': False})  # only a person at the CLI may force a run
-    ctx = _job_context(context.aws_request_id, context.function_name)
+    ctx = job_context(context.aws_request_id, context.function_name)
     logger.append_keys(job=job.value, environment=ctx.environment)
     if invocation.idempotency_key is None:
         return _execute(ctx, invocation)
-    return _run_idempotent(ctx, invocation, context)
+    return run_idempotent(ctx, invocation, context)
 
 
 def _prime_for_snapshot() -> None:

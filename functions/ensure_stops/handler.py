@@ -6,8 +6,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.common.jobs import handle
 from functions.common.observability import logger, metrics, tracer
+from functions.common.queued import handle
 from tastyguard.jobs.invocation import JobName
 
 

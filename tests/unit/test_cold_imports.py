@@ -44,3 +44,23 @@ def test_a_handler_loads_its_own_job_and_not_the_others(job: str) -> None:
     # has neither, which bench/bench_coldstart.py checks on the real assets)
     assert not {name for name in loaded if name.split('.')[0] in {'typer', 'yaml', 'moto', 'paperbroker'}}
     assert not {name for name in loaded if name.startswith('tastyguard.cli')}
+
+
+QUEUE_SIDE = {'functions.common.queued', 'tastyguard.fanout.worker'}
+DISPATCHER = {'functions.common.dispatching', 'tastyguard.fanout.dispatch', 'tastyguard.fanout.plan'}
+# Only a token refresh reads the broker secret (through Powertools Parameters); most cold starts find a
+# valid access token in the shared cache.
+REFRESH_ONLY = {'aws_lambda_powertools.utilities.parameters'}
+
+
+def test_the_fast_path_loads_nothing_of_the_work_queues_or_the_dispatcher() -> None:
+    loaded = _modules_after_import('functions.fast_path.handler')
+    assert not loaded & (QUEUE_SIDE | DISPATCHER | REFRESH_ONLY)
+    assert 'functions.common.jobs' in loaded
+
+
+@pytest.mark.parametrize('job', ['sync_positions', 'ensure_stops', 'reconcile_orders', 'digest'])
+def test_a_queue_worker_loads_its_queue_side_and_not_the_dispatcher(job: str) -> None:
+    loaded = _modules_after_import(f'functions.{job}.handler')
+    assert loaded >= QUEUE_SIDE
+    assert not loaded & (DISPATCHER | REFRESH_ONLY)

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities import parameters
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from pydantic import SecretStr
 
 from tastyguard.broker.auth import OAuthCredentials
@@ -41,7 +39,14 @@ def credentials_from_values(client_secret: str | None, refresh_token: str | None
 
 def credentials_from_secret(secret_id: str, *, max_age: int = 300, fresh: bool = False) -> OAuthCredentials:
     """Read the broker secret through Powertools Parameters (cached for ``max_age`` seconds; ``fresh`` skips
-    the cache, as before every token refresh, so a newly stored grant is used at once)."""
+    the cache, as before every token refresh, so a newly stored grant is used at once).
+
+    Powertools Parameters is imported here: only a token refresh reads the secret (a few times an hour per
+    grant), and most cold starts find a valid access token in the shared cache.
+    """
+    from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415 - see above
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError  # noqa: PLC0415
+
     try:
         raw: Any = parameters.get_secret(secret_id, max_age=max_age, force_fetch=fresh)
     except GetParameterError as error:

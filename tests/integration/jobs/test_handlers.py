@@ -75,7 +75,7 @@ SATURDAY = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 
 def _warm_container(now: datetime) -> None:
     """Build the container's context the way the first invocation does, with a fixed clock."""
-    job_runtime._job_context('req-0', LambdaContext.function_name).clock = lambda: now
+    job_runtime.job_context('req-0', LambdaContext.function_name).clock = lambda: now
 
 
 def test_a_scheduled_tick_protects_the_demo_account_and_emits_metrics(

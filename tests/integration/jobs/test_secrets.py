@@ -50,9 +50,7 @@ def test_no_secret_reaches_logs_messages_records_or_results(
     queue = sqs.create_queue(QueueName='inbox')['QueueUrl']
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=['QueueArn'])['Attributes']['QueueArn']
     sns.subscribe(TopicArn=sns.list_topics()['Topics'][0]['TopicArn'], Protocol='sqs', Endpoint=queue_arn)
-    job_runtime._job_context('req-0', LambdaContext.function_name).clock = lambda: datetime(
-        2026, 11, 20, 15, tzinfo=UTC
-    )
+    job_runtime.job_context('req-0', LambdaContext.function_name).clock = lambda: datetime(2026, 11, 20, 15, tzinfo=UTC)
 
     # Given faults along the way: the first access token revoked mid-run, one order rejected
     broker.admin.fault('revoke_token', method='GET', path=r'/orders/live$', count=1, scope='access')

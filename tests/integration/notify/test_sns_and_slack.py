@@ -49,6 +49,25 @@ def test_email_subscribers_get_text_and_the_lambda_gets_the_notice(aws: None) ->
     assert envelope['MessageAttributes']['severity']['Value'] == 'info'
 
 
+def test_a_notifier_given_a_factory_creates_its_client_at_the_first_publish_only(aws: None) -> None:
+    # Given a notifier whose client is a factory (as the Lambdas build it: most runs publish nothing)
+    sns = boto3.client('sns')
+    topic = sns.create_topic(Name='tastyguard')['TopicArn']
+    made: list[object] = []
+
+    def factory() -> Any:
+        made.append(sns)
+        return sns
+
+    notifier = SnsNotifier(factory, topic)
+    assert made == []
+    # When it publishes twice
+    notifier.publish(_notice())
+    notifier.publish(_notice())
+    # Then the client was made once, at the first publish
+    assert made == [sns]
+
+
 def _sns_event(message: str) -> dict[str, Any]:
     return {
         'Records': [

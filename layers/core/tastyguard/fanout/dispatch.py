@@ -36,6 +36,7 @@ from tastyguard.fanout.plan import (
     sweep,
     sweep_watched,
 )
+from tastyguard.fanout.queue import period_seconds
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.invocation import JobInvocation, JobName
 from tastyguard.jobs.reauthorize import announce, reauthorize_alert
@@ -77,17 +78,6 @@ class DispatchResult:
     previous_unfinished: bool = False
     notes: list[str] = field(default_factory=list)
     quiet: int = 0  # accounts the streamer watches that this tick left for a later one
-
-
-def period_seconds(ctx: JobContext, job: JobName) -> int | None:
-    """The job's schedule period (None for the daily digest)."""
-    schedules = ctx.config.schedules
-    minutes = {
-        JobName.ENSURE_STOPS: schedules.ensure_stops_minutes,
-        JobName.SYNC_POSITIONS: schedules.sync_positions_minutes,
-        JobName.RECONCILE_ORDERS: schedules.reconcile_orders_minutes,
-    }.get(job)
-    return None if minutes is None else minutes * 60
 
 
 def dispatch(

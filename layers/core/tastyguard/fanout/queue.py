@@ -8,17 +8,30 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tastyguard.jobs.invocation import JobInvocation
+from tastyguard.jobs.invocation import JobInvocation, JobName
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
+
+    from tastyguard.jobs.context import JobContext
 
 BATCH = 10  # SQS's SendMessageBatch limit
 QUEUE_ENV_PREFIX = 'TASTYGUARD_QUEUE_'
 """The dispatcher finds each job's queue URL in ``TASTYGUARD_QUEUE_<JOB>`` (set by the stack)."""
 MAX_RECEIVES = 3
 """Deliveries of one message before SQS moves it to the dead-letter queue (the queues' maxReceiveCount)."""
+
+
+def period_seconds(ctx: JobContext, job: JobName) -> int | None:
+    """The job's schedule period (None for the daily digest)."""
+    schedules = ctx.config.schedules
+    minutes = {
+        JobName.ENSURE_STOPS: schedules.ensure_stops_minutes,
+        JobName.SYNC_POSITIONS: schedules.sync_positions_minutes,
+        JobName.RECONCILE_ORDERS: schedules.reconcile_orders_minutes,
+    }.get(job)
+    return None if minutes is None else minutes * 60
 
 
 class QueueSendError(RuntimeError):

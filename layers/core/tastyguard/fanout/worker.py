@@ -17,8 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tastyguard.config.loader import config_fingerprint
-from tastyguard.fanout.dispatch import period_seconds
-from tastyguard.fanout.queue import MAX_RECEIVES
+from tastyguard.fanout.queue import MAX_RECEIVES, period_seconds
 from tastyguard.jobs.context import JobContext
 from tastyguard.jobs.invocation import JobInvocation, JobName
 from tastyguard.jobs.results import AccountRunResult

@@ -164,7 +164,7 @@ def lambda_context(owner: str, settings: RuntimeSettings | None = None) -> JobCo
         config=config,
         broker=clients.first(),
         state=state,
-        notifier=SnsNotifier(boto3.client('sns'), settings.topic_arn),
+        notifier=SnsNotifier(lambda: boto3.client('sns'), settings.topic_arn),
         owner=owner,
         kill_switch_parameter=settings.kill_switch_parameter,
     )
