@@ -229,10 +229,15 @@ SIX = [f'5WX0000{i}' for i in range(1, 7)]
 
 
 def _streamer_item(
-    state: StateTable, clock: FakeClock, held: dict[str, Any], activity: dict[str, Any] | None = None
+    state: StateTable,
+    clock: FakeClock,
+    held: dict[str, Any],
+    activity: dict[str, Any] | None = None,
+    *,
+    ahead: timedelta = timedelta(0),
 ) -> None:
     record = StreamerHealthRecord(
-        owner='streamer:test', healthy=True, updated_at=clock(), held=held, activity=activity or {}
+        owner='streamer:test', healthy=True, updated_at=clock() + ahead, held=held, activity=activity or {}
     )
     state.put_record(GLOBAL_PK, STREAMER_HEALTH_SK, record)
 
@@ -294,6 +299,25 @@ def test_an_account_with_activity_or_not_held_is_due_every_tick(state: StateTabl
     clock.advance(minutes=5)
     result, swept = _sweep_once(ctx, clock)
     assert swept == SIX and result.quiet == 0
+
+
+def test_a_status_item_stamped_ahead_of_the_clock_is_not_relied_on(state: StateTable, clock: FakeClock) -> None:
+    # Given six accounts the streamer holds, all verified quiet by a first tick
+    ctx = context(state, clock, accounts=[{'account_number': n} for n in SIX], scale={'quiet_verify_minutes': 60})
+    held = dict.fromkeys(SIX, clock() - timedelta(minutes=1))
+    _streamer_item(state, clock, held)
+    _sweep_once(ctx, clock)
+    clock.advance(minutes=5)
+    # When the streamer's clock runs ten minutes ahead (its item would look fresh long after it died)
+    _streamer_item(state, clock, held, ahead=timedelta(minutes=10))
+    result, swept = _sweep_once(ctx, clock)
+    # Then the item is not relied on: every account is swept
+    assert swept == SIX and result.quiet == 0
+    # while a skew within the clock margin is tolerated
+    clock.advance(minutes=5)
+    _streamer_item(state, clock, held, ahead=timedelta(seconds=3))
+    result, swept = _sweep_once(ctx, clock)
+    assert result.quiet > 0
 
 
 def test_a_reconnect_makes_every_account_due_until_swept_again(state: StateTable, clock: FakeClock) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
 
 from tastyguard.broker.models.streamer import Notification, UnknownNotification
-from tastyguard.streaming.account import AccessTokens, AccountStream
-from tastyguard.streaming.account.session import _acknowledged
+from tastyguard.streaming import ManualClock
+from tastyguard.streaming.account import AccessTokens, AccountStream, AccountStreamConfig
+from tastyguard.streaming.account.session import AccountSession, _acknowledged
 from tastyguard.streaming.health import HealthReport
 from tastyguard.streaming.service import StreamerService
 from tastyguard.streaming.supervisor import Streamer
@@ -69,3 +71,46 @@ def test_two_grants_streaming_one_account_report_its_newest_activity() -> None:
     service.streamers = {'dead': streamer({'5WT00001': old}, False), 'live': streamer({'5WT00001': new}, True)}
     report = service.report()
     assert report.activity == {'5WT00001': new} and report.held == {'5WT00001': old}
+
+
+@pytest.mark.parametrize(
+    'frame',
+    [
+        '{"type":"Order","data":{"account-number":"5WT00002","id":100001,"status":"Cancel',  # cut short
+        '{"results": [{"data": {"account-number": "5WT00002"}}]}',  # an item with neither type nor status
+        '{"results": [17]}',
+    ],
+)
+async def test_a_frame_that_cannot_be_read_marks_every_account_of_the_socket_as_changed(frame: str) -> None:
+    # Given the account socket's session delivering into the stream, as the streamer wires them
+    delivered: list[Notification] = []
+    stream = AccountStream('ws://127.0.0.1:9', ASKED, AccessTokens(None), on_notifications=delivered.extend)  # type: ignore[arg-type]
+    session = AccountSession(
+        None,  # type: ignore[arg-type] - reading a frame never touches the socket
+        accounts=ASKED,
+        tokens=None,  # type: ignore[arg-type]
+        config=AccountStreamConfig(),
+        clock=ManualClock(),
+        stop=asyncio.Event(),
+        sink=stream._deliver,
+        on_connected=_nothing,
+    )
+    # When a frame arrives that cannot be read (it could have been a person cancelling our stop)
+    await session._frame(frame)
+    # Then it is counted, and passed on as a notification about no account in particular ...
+    assert session.counters.malformed == 1
+    [unreadable] = delivered
+    assert isinstance(unreadable, UnknownNotification)
+    # ... so every account of the socket is due at the next sweep (decision 60)
+    moment = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)
+    fake = SimpleNamespace(
+        parts=SimpleNamespace(clock=SimpleNamespace(wall=lambda: moment), accounts=ASKED),
+        activity={},
+        _changed=lambda: None,
+    )
+    Streamer._note_activity(fake, delivered)  # type: ignore[arg-type]
+    assert fake.activity == dict.fromkeys(ASKED, moment)
+
+
+async def _nothing() -> None:
+    return None

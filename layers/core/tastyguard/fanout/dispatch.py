@@ -28,6 +28,7 @@ from tastyguard.config.grants import GrantConfig
 from tastyguard.config.loader import config_fingerprint
 from tastyguard.credentials import CredentialsError
 from tastyguard.fanout.plan import (
+    CLOCK_MARGIN,
     PACE_FAMILY,
     GrantSweep,
     capacity,
@@ -209,6 +210,12 @@ def _streamer_watch(ctx: JobContext, period: timedelta, quiet_verify: timedelta)
         return None
     now = ctx.clock()
     if record is None or not record.held or now - record.updated_at > WATCH_FRESH:
+        return None
+    if record.updated_at - now > CLOCK_MARGIN:  # it would never go stale: a dead streamer would keep accounts quiet
+        logger.warning(
+            'the streamer status item is stamped %.0f s ahead of this clock (clock skew); every account is swept',
+            (record.updated_at - now).total_seconds(),
+        )
         return None
     today = calendar.session(now.astimezone(calendar.NEW_YORK).date())
     opened = today.opens_at if today is not None else now  # a day without a session: nothing counts as verified

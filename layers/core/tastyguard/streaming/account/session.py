@@ -52,6 +52,8 @@ _PRIORITY = [
     DisconnectReason.CONNECTION_LOST,
 ]
 MAX_UNANSWERED = 20
+UNREADABLE: dict[str, Any] = {'type': 'Unreadable', 'data': None}
+"""Passed on for a frame or item that cannot be read: it names no account, so every account counts as changed."""
 _AUTH_ERRORS = frozenset({'invalid-auth-token', 'unauthorized', 'token-expired'})
 
 
@@ -222,20 +224,24 @@ class AccountSession:
             message = json.loads(text)
         except ValueError:
             self.counters.malformed += 1
-            logger.warning('account streamer sent a frame that is not JSON; skipped', extra={'socket': 'account'})
+            logger.warning(
+                'account streamer sent a frame that is not JSON; its accounts count as changed',
+                extra={'socket': 'account'},
+            )
+            await self.sink([UNREADABLE])
             return
         items = message.get('results') if isinstance(message, dict) and 'results' in message else [message]
         if not isinstance(items, list):
-            self.counters.malformed += 1
-            return
+            items = [items]
         notifications: list[dict[str, Any]] = []
         for item in items:
-            if not isinstance(item, dict):
-                self.counters.malformed += 1
-            elif 'type' in item:
+            if isinstance(item, dict) and 'type' in item:
                 notifications.append(item)
-            elif 'status' in item:
+            elif isinstance(item, dict) and 'status' in item:
                 self._reply(item)
+            else:  # it could have been any notification: the accounts count as changed (decision 60)
+                self.counters.malformed += 1
+                notifications.append(UNREADABLE)
         if notifications:
             self.counters.notifications += len(notifications)
             await self.sink(notifications)
