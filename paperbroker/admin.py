@@ -85,7 +85,7 @@ async def state(request: Request) -> JSONResponse:
                 'account': account_json(account),
                 'owner': account.owner_id,
                 'positions': [
-                    position_json(core.state, p, today, marks=True)
+                    position_json(core.state, p, today, core.settings, marks=True)
                     for p in core.state.account_positions(account.number)
                 ],
                 'orders': [order_json(o) for o in core.state.account_orders(account.number)],
@@ -248,7 +248,9 @@ async def positions(request: Request) -> JSONResponse:
             set_quote(core, position.symbol, last=position.average_open_price)
     core.emit_position(position)
     core.emit_balance(number)
-    return JSONResponse(position_json(core.state, position, core.clock.today(), marks=True), status_code=201)
+    return JSONResponse(
+        position_json(core.state, position, core.clock.today(), core.settings, marks=True), status_code=201
+    )
 
 
 async def orders(request: Request) -> JSONResponse:

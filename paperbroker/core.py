@@ -11,7 +11,7 @@ from typing import Any
 
 from paperbroker.accounting import value_account
 from paperbroker.auth import AuthStore
-from paperbroker.clock import VirtualClock, epoch_ms
+from paperbroker.clock import NEW_YORK, VirtualClock, epoch_ms
 from paperbroker.events import EventHub
 from paperbroker.model import BrokerState, Order, Position
 from paperbroker.registry import Registry
@@ -31,6 +31,10 @@ class Settings:
     market_open: bool = True
     session_close: time = time(16, 0)  # New York time; option expirations settle at the close
     early_closes: dict[date, time] = field(default_factory=dict)
+
+    def close_of(self, day: date) -> datetime:
+        """The session close of ``day`` in New York: an early close if one is set for it, else ``session_close``."""
+        return datetime.combine(day, self.early_closes.get(day, self.session_close), NEW_YORK)
 
     def as_json(self) -> dict[str, Any]:
         """The settings as the admin API shows them."""
@@ -107,7 +111,9 @@ class Core:
     def emit_position(self, position: Position) -> None:
         """Stream a position (quantity 0 once closed)."""
         self.hub.account_event(
-            position.account_number, 'CurrentPosition', position_json(self.state, position, self.clock.today())
+            position.account_number,
+            'CurrentPosition',
+            position_json(self.state, position, self.clock.today(), self.settings),
         )
 
     def emit_balance(self, account_number: str) -> None:

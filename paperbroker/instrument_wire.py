@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paperbroker.amounts import fmt
-from paperbroker.clock import iso_z
+from paperbroker.clock import iso_ms, iso_z
 from paperbroker.instruments import (
     MONTH_CODES,
     Equity,
@@ -19,6 +19,9 @@ from paperbroker.instruments import (
     Tick,
 )
 from paperbroker.model import Quote
+
+if TYPE_CHECKING:
+    from paperbroker.core import Settings
 
 
 def ticks_json(ticks: list[Tick] | tuple[Tick, ...]) -> list[dict[str, str]]:
@@ -53,9 +56,13 @@ def equity_json(equity: Equity) -> dict[str, Any]:
     }
 
 
-def option_json(option: EquityOption, today: date) -> dict[str, Any]:
-    """``/instruments/equity-options/{symbol}`` (the option-chain item shape plus ``instrument-type``)."""
-    expires = f'{option.expiration.isoformat()}T20:00:00.000+00:00'
+def option_json(option: EquityOption, today: date, settings: Settings) -> dict[str, Any]:
+    """``/instruments/equity-options/{symbol}`` (the option-chain item shape plus ``instrument-type``).
+
+    ``expires-at`` is the session close of the expiration date in New York (21:00 UTC in winter, 20:00 in summer,
+    as recorded; an early close when the settings hold one for that date).
+    """
+    expires = iso_ms(settings.close_of(option.expiration))
     return {
         'active': True,
         'days-to-expiration': max((option.expiration - today).days, 0),
@@ -233,7 +240,9 @@ def future_option_json(option: FutureOption, today: date) -> dict[str, Any]:
     }
 
 
-def nested_chain_json(underlying: Equity, options: list[EquityOption], today: date) -> dict[str, Any]:
+def nested_chain_json(
+    underlying: Equity, options: list[EquityOption], today: date, settings: Settings
+) -> dict[str, Any]:
     """One item of ``/option-chains/{symbol}/nested``."""
     by_expiry: dict[date, dict[Decimal, dict[str, EquityOption]]] = {}
     for option in options:
@@ -253,7 +262,7 @@ def nested_chain_json(underlying: Equity, options: list[EquityOption], today: da
                         'put-streamer-symbol': pair['P'].streamer_symbol,
                     }
                 )
-        sample = option_json(next(iter(by_expiry[expiration][min(by_expiry[expiration])].values())), today)
+        sample = option_json(next(iter(by_expiry[expiration][min(by_expiry[expiration])].values())), today, settings)
         expirations.append(
             {
                 'expiration-type': sample['expiration-type'],
@@ -285,12 +294,12 @@ def nested_chain_json(underlying: Equity, options: list[EquityOption], today: da
     }
 
 
-def instrument_json(instrument: Instrument, today: date) -> dict[str, Any]:
+def instrument_json(instrument: Instrument, today: date, settings: Settings) -> dict[str, Any]:
     """Any instrument in its own endpoint's shape."""
     if isinstance(instrument, Equity):
         return equity_json(instrument)
     if isinstance(instrument, EquityOption):
-        return option_json(instrument, today)
+        return option_json(instrument, today, settings)
     if isinstance(instrument, Future):
         return future_json(instrument, today)
     return future_option_json(instrument, today)

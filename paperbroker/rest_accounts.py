@@ -80,7 +80,7 @@ async def positions(request: Request) -> JSONResponse:
         found = [p for p in found if p.instrument_type == kind]
     marks = bool_param(request, 'include-marks')
     today = core.clock.today()
-    return ok_items(request, [position_json(core.state, p, today, marks=marks) for p in found])
+    return ok_items(request, [position_json(core.state, p, today, core.settings, marks=marks) for p in found])
 
 
 async def balance(request: Request) -> JSONResponse:

@@ -61,14 +61,17 @@ async def equities(request: Request) -> JSONResponse:
 async def equity_option(request: Request) -> JSONResponse:
     found = _lookup(request, request.path_params['symbol'], EquityOption)
     assert isinstance(found, EquityOption)
-    return ok(request, option_json(found, broker_of(request).core.clock.today()))
+    core = broker_of(request).core
+    return ok(request, option_json(found, core.clock.today(), core.settings))
 
 
 async def equity_options(request: Request) -> JSONResponse:
     current_user(request)
     core = broker_of(request).core
     found = [core.state.registry.get(s) for s in list_param(request, 'symbol')]
-    return ok_items(request, [option_json(o, core.clock.today()) for o in found if isinstance(o, EquityOption)])
+    return ok_items(
+        request, [option_json(o, core.clock.today(), core.settings) for o in found if isinstance(o, EquityOption)]
+    )
 
 
 async def future(request: Request) -> JSONResponse:
@@ -143,13 +146,15 @@ def _chain(request: Request) -> tuple[Equity, list[EquityOption]]:
 
 async def option_chain(request: Request) -> JSONResponse:
     _, options = _chain(request)
-    today = broker_of(request).core.clock.today()
-    return ok_items(request, [option_json(o, today) for o in options])
+    core = broker_of(request).core
+    today = core.clock.today()
+    return ok_items(request, [option_json(o, today, core.settings) for o in options])
 
 
 async def nested_option_chain(request: Request) -> JSONResponse:
     underlying, options = _chain(request)
-    return ok_items(request, [nested_chain_json(underlying, options, broker_of(request).core.clock.today())])
+    core = broker_of(request).core
+    return ok_items(request, [nested_chain_json(underlying, options, core.clock.today(), core.settings)])
 
 
 async def market_data_by_type(request: Request) -> JSONResponse:

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paperbroker.accounting import Valuation, mark_of
 from paperbroker.amounts import ZERO, fmt, fmt_qty, signed_pair, wire_int
-from paperbroker.clock import NEW_YORK, SESSION_CLOSE, iso_ms
+from paperbroker.clock import iso_ms
 from paperbroker.instruments import EquityOption, Future, FutureOption
 from paperbroker.model import Account, BrokerState, ComplexOrder, Order, Position
+
+if TYPE_CHECKING:
+    from paperbroker.core import Settings
 
 VENUE = 'PAPER_BROKER'
 
@@ -115,8 +118,10 @@ def complex_order_json(state: BrokerState, group: ComplexOrder) -> dict[str, Any
     return data
 
 
-def position_json(state: BrokerState, position: Position, today: date, *, marks: bool = False) -> dict[str, Any]:
-    """A position as ``/accounts/{n}/positions`` returns it."""
+def position_json(
+    state: BrokerState, position: Position, today: date, settings: Settings, *, marks: bool = False
+) -> dict[str, Any]:
+    """A position as ``/accounts/{n}/positions`` returns it (``settings``: the session closes, for ``expires-at``)."""
     instrument = state.registry.get(position.symbol)
     mark = mark_of(state, position)
     close = position.close_price if position.close_price is not None else mark
@@ -148,7 +153,7 @@ def position_json(state: BrokerState, position: Position, today: date, *, marks:
     if instrument is not None:
         data['streamer-symbol'] = instrument.streamer_symbol
         if isinstance(instrument, EquityOption | FutureOption | Future):
-            data['expires-at'] = _expires_at(instrument.expiration, instrument)
+            data['expires-at'] = _expires_at(instrument.expiration, instrument, settings)
     if marks:
         data['mark'] = fmt(abs(position.quantity) * mark * position.multiplier)
         data['mark-price'] = fmt(mark)
@@ -222,7 +227,7 @@ def _ts(moment: datetime | None) -> str | None:
     return iso_ms(moment) if moment is not None else None
 
 
-def _expires_at(expiration: date, instrument: EquityOption | Future | FutureOption) -> str:
-    if isinstance(instrument, EquityOption):  # equity options stop trading at the 16:00 New York close
-        return iso_ms(datetime.combine(expiration, SESSION_CLOSE, NEW_YORK))
+def _expires_at(expiration: date, instrument: EquityOption | Future | FutureOption, settings: Settings) -> str:
+    if isinstance(instrument, EquityOption):  # equity options stop trading at the session close (13:00 on an early one)
+        return iso_ms(settings.close_of(expiration))
     return f'{expiration.isoformat()}T14:30:00.000+00:00'

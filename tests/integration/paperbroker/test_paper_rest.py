@@ -207,3 +207,24 @@ def test_transactions_record_deposits_and_trades(paper_broker: PaperBroker, api:
     kinds = [t['transaction-type'] for t in body['data']['items']]
     assert kinds == ['Trade', 'Money Movement']
     assert body['pagination']['total-items'] == 2
+
+
+def test_an_equity_option_expires_at_its_sessions_close_in_new_york(
+    paper_broker: PaperBroker, api: httpx.Client
+) -> None:
+    symbol = 'AAPL%20%20261218C00200000'
+    # A winter expiration stops trading at 16:00 EST, 21:00 UTC (as recorded: "2027-01-15T21:00:00.000+00:00")
+    assert (
+        api.get(f'/instruments/equity-options/{symbol}').json()['data']['expires-at'] == '2026-12-18T21:00:00.000+00:00'
+    )
+    # On an early close it stops trading at 13:00 New York, in the instrument and in a position on it alike
+    paper_broker.admin.set_session(early_closes={'2026-12-18': '13:00'})
+    option = api.get(f'/instruments/equity-options/{symbol}').json()['data']
+    assert option['expires-at'] == option['stops-trading-at'] == '2026-12-18T18:00:00.000+00:00'
+    paper_broker.admin.add_position('5WT00001', 'AAPL  261218C00200000', 1, '5.00')
+    [held] = [
+        p
+        for p in api.get('/accounts/5WT00001/positions').json()['data']['items']
+        if p['symbol'] == 'AAPL  261218C00200000'
+    ]
+    assert held['expires-at'] == '2026-12-18T18:00:00.000+00:00'

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal as D
 
 import pytest
 
 from tastyguard.config.loader import parse_config
 from tastyguard.engine.actions import AlertKind
-from tastyguard.engine.types import Holding, InstrumentType
+from tastyguard.engine.expiry import expires_at
+from tastyguard.engine.types import Holding, InstrumentType, OptionDetails, OptionType
 from tests.unit.engine.builders import ACCOUNT, NOW, alerts, buy_stop, inputs, option, places, quote, run, stock
 
 pytestmark = pytest.mark.unit
@@ -104,3 +106,22 @@ def test_an_expiry_day_kind_the_broker_forbids_is_a_config_error() -> None:
 
 def test_inputs_builder_takes_now() -> None:
     assert inputs([stock('AAPL', 1, '1')], now=NOW.replace(hour=1)).now.hour == 1
+
+
+@pytest.mark.parametrize(
+    ('expiration', 'stops_trading'),
+    [
+        (date(2026, 11, 27), datetime(2026, 11, 27, 18, 0, tzinfo=UTC)),  # the day after Thanksgiving: 13:00
+        (date(2026, 12, 24), datetime(2026, 12, 24, 18, 0, tzinfo=UTC)),  # Christmas Eve: 13:00
+        (date(2026, 12, 18), datetime(2026, 12, 18, 21, 0, tzinfo=UTC)),  # a regular winter Friday: 16:00 EST
+        (date(2026, 6, 19), datetime(2026, 6, 19, 20, 0, tzinfo=UTC)),  # a regular summer Friday: 16:00 EDT
+    ],
+)
+def test_without_the_brokers_expiry_an_option_stops_trading_at_its_sessions_close(
+    expiration: date, stops_trading: datetime
+) -> None:
+    # Given an option position whose instrument read gave no expires-at, only the contract's expiration date
+    details = OptionDetails(OptionType.PUT, D('520'), expiration)
+    holding = replace(option(PUT, 'SPY', -1, '1.25'), expires_at=None, option=details)
+    # Then it stops trading at the close of that date's session, early or not
+    assert expires_at(holding) == stops_trading

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, time, timedelta
 
+from tastyguard import calendar
 from tastyguard.calendar import NEW_YORK
 from tastyguard.config.effective import EffectivePolicy
 from tastyguard.engine.types import Holding, InstrumentType
@@ -21,13 +22,15 @@ _CLOSE = time(16, 0)
 
 
 def expires_at(holding: Holding) -> datetime | None:
-    """When the option stops trading: the broker's ``expires-at``, else 16:00 New York on its expiration date."""
+    """When the option stops trading: the broker's ``expires-at``, else the close of its expiration date's session
+    (13:00 New York on an early close, 16:00 otherwise)."""
     if holding.instrument_type not in _OPTIONS:
         return None
     if holding.expires_at is not None:
         return holding.expires_at
     if holding.option is not None:
-        return datetime.combine(holding.option.expiration, _CLOSE, NEW_YORK)
+        day = calendar.session(holding.option.expiration)
+        return day.closes_at if day is not None else datetime.combine(holding.option.expiration, _CLOSE, NEW_YORK)
     return None
 
 
