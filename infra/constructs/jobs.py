@@ -59,6 +59,7 @@ class Jobs(Construct):
             c.ENV_KILL_SWITCH_PARAM: secrets.kill_switch.parameter_name,
             c.ENV_CONFIG_FILE: c.CONFIG_FILE_IN_FUNCTION,
             c.ENV_EVENT_BUS: bus.event_bus_name,
+            c.ENV_BUILD: packaging.build,
             **c.POWERTOOLS_ENV,
         }
         self.shared_statements = self._shared_statements(storage, secrets, topic, key)

@@ -8,6 +8,7 @@ runtime's Python (:mod:`infra.bytecode`). The bundler factories below are what t
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 from aws_cdk import AssetHashType
 from aws_cdk import aws_lambda as lambda_
@@ -32,6 +33,25 @@ def deps_layer_hash() -> str:
     digest.update(repr((c.LAYER_PLATFORMS, c.LAYER_PYTHON_VERSION, c.LAYER_IMPLEMENTATION)).encode())
     digest.update(bytecode_tag().encode())
     return digest.hexdigest()
+
+
+def code_identity(
+    roots: tuple[Path, ...] = (c.CORE_PACKAGE_DIR, c.FUNCTIONS_DIR),
+    excluded: tuple[Path, ...] = tuple(c.CORE_PACKAGE_DIR / name for name in c.CORE_LAYER_EXCLUDED_PACKAGES),
+) -> str:
+    """A digest of the Python sources the functions run (tastyguard as the code layer ships it, and functions/).
+
+    The functions get it as ``TASTYGUARD_BUILD``: a run that verified an account under other code proves nothing
+    about this code, so a deploy that changes the code makes every account due again (decision 60).
+    """
+    digest = hashlib.sha256()
+    for root in roots:
+        for path in sorted(root.rglob('*.py')):
+            if any(path.is_relative_to(folder) for folder in excluded):
+                continue
+            digest.update(f'{root.name}/{path.relative_to(root).as_posix()}\n'.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def deps_layer_bundler(platforms: tuple[str, ...] = c.LAYER_PLATFORMS) -> PipPlatformBundler:
@@ -97,3 +117,4 @@ class LambdaPackaging(Construct):
             asset_hash_type=AssetHashType.OUTPUT,
         )
         self.layers: list[lambda_.ILayerVersion] = [self.deps_layer, self.core_layer]
+        self.build = code_identity()

@@ -9,6 +9,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from infra import constants as c
+from infra.constructs.packaging import code_identity
 from tastyguard.store.schema import IDEMPOTENCY_TABLE, STATE_TABLE, TableSpec
 
 pytestmark = pytest.mark.infra
@@ -164,6 +165,7 @@ def test_job_functions_get_the_environment_contract(full: Any) -> None:
             'TASTYGUARD_KILL_SWITCH_PARAM',
             'TASTYGUARD_CONFIG_FILE',
             'TASTYGUARD_EVENT_BUS',
+            'TASTYGUARD_BUILD',
             'POWERTOOLS_SERVICE_NAME',
             'POWERTOOLS_METRICS_NAMESPACE',
             'POWERTOOLS_LOG_LEVEL',
@@ -178,6 +180,32 @@ def test_job_functions_get_the_environment_contract(full: Any) -> None:
         assert variables['POWERTOOLS_SERVICE_NAME'] == 'tastyguard'
         assert variables['POWERTOOLS_METRICS_NAMESPACE'] == 'tastyguard'
         assert variables['POWERTOOLS_LOG_LEVEL'] == 'INFO'
+        assert variables['TASTYGUARD_BUILD'] == code_identity()
+
+
+def test_the_code_identity_changes_with_any_shipped_source_and_only_with_one(tmp_path: Any) -> None:
+    # Given a package and a functions folder (the CLI is not shipped in the code layer)
+    package, functions = tmp_path / 'tastyguard', tmp_path / 'functions'
+    (package / 'cli').mkdir(parents=True)
+    functions.mkdir()
+    (package / 'planner.py').write_text('LIMIT = 1\n')
+    (package / 'cli' / 'main.py').write_text('HELP = 1\n')
+    (functions / 'handler.py').write_text('X = 1\n')
+
+    def identity() -> str:
+        return code_identity((package, functions), (package / 'cli',))
+
+    first = identity()
+    assert identity() == first and len(first) == 16
+    # The CLI is not what the functions run
+    (package / 'cli' / 'main.py').write_text('HELP = 2\n')
+    assert identity() == first
+    # A change in the package or in functions/ is new code
+    (package / 'planner.py').write_text('LIMIT = 2\n')
+    second = identity()
+    assert second != first
+    (functions / 'handler.py').write_text('X = 2\n')
+    assert identity() not in {first, second}
 
 
 def test_notifier_gets_only_the_slack_secret_name(full: Any) -> None:

@@ -381,6 +381,25 @@ def test_a_configuration_change_makes_every_account_due(state: StateTable, clock
     assert len(_sweep_once(changed, clock)[1]) == 1
 
 
+def test_a_deploy_of_other_code_makes_every_account_due(state: StateTable, clock: FakeClock) -> None:
+    # Given accounts verified quiet by the deployed code
+    ctx = context(state, clock, accounts=[{'account_number': n} for n in SIX], scale={'quiet_verify_minutes': 60})
+    ctx.build = 'a1b2c3d4e5f60718'
+    held = dict.fromkeys(SIX, clock() - timedelta(minutes=1))
+    _streamer_item(state, clock, held)
+    _sweep_once(ctx, clock)
+    clock.advance(minutes=5)
+    _streamer_item(state, clock, held)
+    assert len(_sweep_once(ctx, clock)[1]) == 1
+    # When a deploy changes the code but not the configuration (a planning fix that would now place a stop)
+    ctx.build = '0f1e2d3c4b5a6978'
+    clock.advance(minutes=5)
+    _streamer_item(state, clock, held)
+    # Then the next tick reads every account again, under the new code
+    result, swept = _sweep_once(ctx, clock)
+    assert swept == SIX and result.quiet == 0
+
+
 def test_without_price_following_or_when_verifications_cannot_be_read_every_account_is_due(
     state: StateTable, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

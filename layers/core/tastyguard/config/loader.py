@@ -150,11 +150,13 @@ def config_to_json(config: TastyguardConfig) -> str:
     return config.model_dump_json(exclude_unset=True)
 
 
-def config_fingerprint(config: TastyguardConfig) -> str:
-    """A short digest of everything the config says (defaults included): equal for the same configuration in
-    every process that loaded it, different after any change (a run verified under another config proves
-    nothing about this one)."""
-    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:16]
+def config_fingerprint(config: TastyguardConfig, build: str = '') -> str:
+    """A short digest of everything the config says (defaults included) and of the code's ``build``: equal for
+    the same configuration and code in every process that loaded them, different after any change of either (a
+    run verified under another config, or by other code, proves nothing about this one)."""
+    digest = hashlib.sha256(config.model_dump_json().encode())
+    digest.update(f'\nbuild:{build}'.encode())
+    return digest.hexdigest()[:16]
 
 
 def load_config_json(text: str | bytes, source: str = '<json>') -> TastyguardConfig:

@@ -220,7 +220,13 @@ def _streamer_watch(ctx: JobContext, period: timedelta, quiet_verify: timedelta)
     today = calendar.session(now.astimezone(calendar.NEW_YORK).date())
     opened = today.opens_at if today is not None else now  # a day without a session: nothing counts as verified
     return Watch(
-        dict(record.held), dict(record.activity), now, opened, config_fingerprint(ctx.config), period, quiet_verify
+        dict(record.held),
+        dict(record.activity),
+        now,
+        opened,
+        config_fingerprint(ctx.config, ctx.build),
+        period,
+        quiet_verify,
     )
 
 

@@ -117,7 +117,7 @@ def record_verified(
     if invocation.symbol or not leaves_nothing_to_do(results):
         return False
     try:
-        fingerprint = config_fingerprint(ctx.config)
+        fingerprint = config_fingerprint(ctx.config, ctx.build)
         TickStore(ctx.stores.state).save_verified(invocation.job.value, invocation.account, started_at, fingerprint)
     except Exception as error:
         logger.warning('could not record that %s was verified: %s (it stays due)', invocation.account, error)

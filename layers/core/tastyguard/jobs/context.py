@@ -76,7 +76,8 @@ class JobContext:
     ``owner`` names who holds account leases (``lambda:<request id>``, ``cli:<user>``). ``mode_override``
     lets a person at the CLI choose a mode for one run; events never can. With ``clients`` (one broker client
     per grant) the runner hands each account's job a context whose ``broker`` is that account's grant's
-    client; without it ``broker`` serves every account (the CLI, tests).
+    client; without it ``broker`` serves every account (the CLI, tests). ``build`` identifies the deployed code
+    (what a verification of an account was made by).
     """
 
     config: TastyguardConfig
@@ -92,6 +93,7 @@ class JobContext:
     ambiguous_grace: timedelta = timedelta(seconds=60)
     notes: list[str] = field(default_factory=list)
     clients: GrantClients | None = None
+    build: str = ''  # the deployed code's identity (TASTYGUARD_BUILD); '' outside Lambda
 
     @property
     def environment(self) -> str:

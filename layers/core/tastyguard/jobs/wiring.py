@@ -66,6 +66,7 @@ class RuntimeSettings(BaseModel):
     rate_priority: Priority = Field(Priority.NORMAL, alias='TASTYGUARD_RATE_PRIORITY')
     api_url: str | None = Field(None, alias='TASTYGUARD_API_URL')
     streamer_url: str | None = Field(None, alias='TASTYGUARD_STREAMER_URL')
+    build: str = Field('', alias='TASTYGUARD_BUILD')
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> RuntimeSettings:
@@ -169,4 +170,5 @@ def lambda_context(owner: str, settings: RuntimeSettings | None = None) -> JobCo
         kill_switch_parameter=settings.kill_switch_parameter,
     )
     ctx.clients = clients
+    ctx.build = settings.build
     return ctx
