@@ -203,8 +203,9 @@ class InstrumentView:
     """What the planner needs to know about an instrument.
 
     ``ticks`` is the schedule for *this instrument's prices*: an equity's ``tick-sizes``, an equity option's
-    underlying ``option-tick-sizes``, a future's product ``tick-size``; for a multi-leg structure, the
-    underlying's spread schedule goes in ``spread_ticks`` of the first leg's view (else ``ticks`` is used).
+    underlying ``option-tick-sizes``, a future's product ``tick-size``, a futures option's future's
+    ``option-tick-sizes``; for a multi-leg structure, the underlying's spread schedule goes in ``spread_ticks`` of
+    the first leg's view (else ``ticks`` is used).
     """
 
     symbol: str

@@ -254,6 +254,16 @@ class Executor:
     def _earlier_attempt(self, intent: Intent, row: ActionResult) -> ActionResult | None:
         """A retry of the same run met its own intent: never send twice. None means "send now"."""
         if intent.state is IntentState.SENT:
+            ended = next((o for o in self._read.orders if o.id == intent.order_id and o.status.is_terminal), None)
+            if ended is not None and str(ended.status) != 'Filled':
+                # Not sent again under the same identifier; the caller derives a new one for a new attempt.
+                why = f': {ended.reject_reason}' if ended.reject_reason else ''
+                return _done(
+                    row,
+                    'rejected',
+                    order_id=str(intent.order_id),
+                    detail=f'sent by an earlier attempt, and the broker shows it {ended.status} without a fill{why}',
+                )
             return _done(
                 row, 'already_sent', order_id=str(intent.order_id), detail='sent by an earlier attempt of this run'
             )

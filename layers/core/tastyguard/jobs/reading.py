@@ -4,6 +4,10 @@ Positions and orders are essential: if either read fails the caller skips the ac
 data is never read as "flat"). Quotes and instruments are not: without a quote the planner places nothing
 for that position and raises an alert; without an instrument the coarsest valid tick schedule is used
 (every price on it is also valid on the finer ones), or the position is left to the planner's alert.
+
+A futures option's prices follow its future's ``option-tick-sizes`` (ES options: 0.05 below 5.00, 0.10 below
+20.00, 0.25 below 100.00, 0.50 above). No coarsest schedule is safe across futures products, so without that
+table a futures option has no tick schedule and nothing is priced for it.
 """
 
 from __future__ import annotations
@@ -33,6 +37,12 @@ _QUOTE_TYPES = {
     InstrumentType.FUTURE: wire.InstrumentType.FUTURE,
     InstrumentType.FUTURE_OPTION: wire.InstrumentType.FUTURE_OPTION,
 }
+
+
+_FETCHED = frozenset(
+    {InstrumentType.EQUITY, InstrumentType.EQUITY_OPTION, InstrumentType.FUTURE, InstrumentType.FUTURE_OPTION}
+)
+"""The instrument types whose tick schedule is read from the broker."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +102,20 @@ def _schedule(
         if not (future.tick_sizes or future.tick_size):
             return None
         return mapping.ticks(future.price_ticks()), bool(future.is_closing_only)
+    if kind is InstrumentType.FUTURE_OPTION and (future := futures.get(option_future(holding))) is not None:
+        if not future.option_tick_sizes:
+            return None  # never the penny default: an off-tick price dies at the venue
+        return mapping.ticks(future.option_price_ticks()), False
     return None
+
+
+def option_future(holding: Holding) -> str:
+    """The future a futures option is on: the position's underlying (``/ESZ6``), else its symbol's first word
+    (``./ESZ6 ESZ6  261218P5800`` → ``/ESZ6``)."""
+    underlying = holding.underlying_symbol.strip()
+    if underlying.startswith('/'):
+        return underlying
+    return holding.symbol.strip().split(' ', 1)[0].removeprefix('.')
 
 
 def _fallback(holding: Holding) -> tuple[Tick, ...] | None:
@@ -106,10 +129,12 @@ def _fallback(holding: Holding) -> tuple[Tick, ...] | None:
 def _fetch(
     broker: Broker, missing: Sequence[Holding]
 ) -> tuple[dict[str, wire.Equity], dict[str, wire.Future], list[str]]:
-    """The equities (positions and option underlyings) and futures of ``missing``, in batched requests."""
+    """The equities (positions and option underlyings) and futures (positions and the futures options' underlying
+    futures) of ``missing``, in batched requests."""
     wanted_equities = {h.symbol for h in missing if h.instrument_type is InstrumentType.EQUITY}
     wanted_equities |= {h.underlying_symbol for h in missing if h.instrument_type is InstrumentType.EQUITY_OPTION}
     wanted_futures = {h.symbol for h in missing if h.instrument_type is InstrumentType.FUTURE}
+    wanted_futures |= {option_future(h) for h in missing if h.instrument_type is InstrumentType.FUTURE_OPTION}
     notes: list[str] = []
     equities: dict[str, wire.Equity] = {}
     futures: dict[str, wire.Future] = {}
@@ -136,7 +161,7 @@ def read_instruments(
         cached = cache.get(holding.instrument_type.value, holding.symbol)
         if cached is not None:
             views[holding.symbol] = InstrumentView(holding.symbol, cached.schedule(), closing_only=cached.closing_only)
-        elif holding.instrument_type in (InstrumentType.EQUITY, InstrumentType.EQUITY_OPTION, InstrumentType.FUTURE):
+        elif holding.instrument_type in _FETCHED:
             missing.append(holding)
     if not missing:
         return views, []

@@ -39,6 +39,7 @@ from decimal import Decimal
 from typing import Any
 
 from tastyguard.broker.errors import BrokerError
+from tastyguard.config.policy import SoftwareTrigger
 from tastyguard.engine.spread_stop import StructureLevel
 from tastyguard.jobs.context import JobContext
 from tastyguard.streaming import price_actions
@@ -458,7 +459,10 @@ def _carry(before: Watched, after: Watched) -> None:
             after.mark = max(after.mark, before.mark) if after.long else min(after.mark, before.mark)
         after.persisted_mark = after.persisted_mark if after.persisted_mark is not None else before.persisted_mark
     after.moves = before.moves
-    after.software_fired = before.software_fired
+    # A software close that ended without closing the position (rejected, cancelled, expired) re-arms the stop: the
+    # next crossing sends a new closing limit under a new identifier (price_actions._identifier)
+    closing = before.policy.on_software_trigger is SoftwareTrigger.CLOSE_LIMIT
+    after.software_fired = before.software_fired and (after.closing_ours or not closing)
     after.levels_fired = set(before.levels_fired)
     live = {stop.order_id for stop in after.stops}
     after.stops_fired = {order_id for order_id in before.stops_fired if order_id in live}

@@ -72,6 +72,7 @@ class Watched:
     moves: deque[datetime] = field(default_factory=deque)  # our ratchets within the window
     persisted_mark: Decimal | None = None
     software_fired: bool = False
+    closing_ours: bool = False  # a closing order of ours works on it (a software stop's closing limit)
     levels_fired: set[str] = field(default_factory=set)
     stops_fired: set[str] = field(default_factory=set)
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from tastyguard.config.effective import account_policy
 from tastyguard.config.policy import StopKind
 from tastyguard.engine.context import Context
-from tastyguard.engine.coverage import COVERAGE_STATUSES, closes
+from tastyguard.engine.coverage import CAP_STATUSES, COVERAGE_STATUSES, closes
 from tastyguard.engine.position import software_level
 from tastyguard.engine.spread_stop import StructureLevel, structure_level
 from tastyguard.engine.structures import find_structures
@@ -80,6 +80,7 @@ def watch_account(ctx: JobContext, account: str) -> tuple[list[Watched], list[Wa
             ticks=planning.ticks(holding.symbol, holding.instrument_type),
             our_stop=(max(ours) if holding.is_long else min(ours)) if ours else None,
             stops=stops,
+            closing_ours=_closing_ours(working, holding),
         )
         if entry.trails:
             stored = ctx.stores.high_water.get(account, holding.symbol)
@@ -119,3 +120,12 @@ def _stops(orders: list[WorkingOrder], holding: Holding) -> tuple[BrokerStop, ..
         if closes(leg.action, holding.is_long):
             found.append(BrokerStop(order.id, Decimal(order.stop_trigger), holding.is_long, order.is_ours))
     return tuple(found)
+
+
+def _closing_ours(orders: list[WorkingOrder], holding: Holding) -> bool:
+    """Whether a closing order of ours that may still fill works on ``holding``."""
+    return any(
+        order.is_ours and order.status in CAP_STATUSES and leg.symbol == holding.symbol
+        and closes(leg.action, holding.is_long)
+        for order in orders for leg in order.legs
+    )  # fmt: skip
