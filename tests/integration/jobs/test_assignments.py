@@ -68,3 +68,29 @@ def test_covered_stock_called_away_loses_our_stop_on_the_same_run(harness: Harne
     assert _ours(harness) == {}  # the transaction proves the position gone: no second read needed
     told = [line for line in _lines(harness) if 'was assigned' in line]
     assert len(told) == 1 and 'sold 100 AAPL at 180.00' in told[0] and 'cancel AAPL' in told[0]
+
+
+@pytest.mark.paper_scenario('empty')
+def test_delivered_shares_without_a_basis_still_get_their_stop_when_the_announcing_run_could_not_place_it(
+    harness: Harness,
+) -> None:
+    # Given short 3 SPY 570 puts under our stop, assigned overnight; the broker shows the 300 SPY without a basis
+    admin = harness.broker.admin
+    admin.set_quote('SPY', bid='565.00', ask='565.02', last='565.01')
+    put = occ_symbol('SPY', harness.broker.broker.clock.today() + timedelta(days=30), 'P', Decimal(570))
+    admin.add_position(ACCOUNT, put, -3, '4.10', bid='6.20', ask='6.30')
+    _run(harness, JobName.ENSURE_STOPS)
+    admin.set_market_open(False)
+    admin.assign(ACCOUNT, put)
+    harness.broker.broker.core.state.positions[(ACCOUNT, 'SPY')].average_open_price = Decimal(0)
+    # When the run that announces the assignment is blocked by the kill switch, and the next one is not
+    switch = harness.ctx.stores.kill_switch
+    switch.set(engaged=True, reason='maintenance', changed_by='test', now=harness.ctx.clock())
+    _run(harness, JobName.ENSURE_STOPS)
+    assert 'SPY' not in _ours(harness) and sum('was assigned' in line for line in _lines(harness)) == 1
+    switch.set(engaged=False, reason='over', changed_by='test', now=harness.ctx.clock())
+    _run(harness, JobName.ENSURE_STOPS)
+    # Then that run still measures the stop from the strike (570): the 300 SPY are not left without one
+    stop = _ours(harness)['SPY']
+    assert (stop['legs'][0]['action'], stop['legs'][0]['quantity']) == ('Sell to Close', 300)
+    assert Decimal(stop['stop-trigger']) < 570

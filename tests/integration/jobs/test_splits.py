@@ -7,13 +7,16 @@ stop resized at the pre-split price — and tell the person about their own orde
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from paperbroker.instruments import occ_symbol
 from paperbroker.server import PaperBroker
-from tastyguard.jobs.invocation import JobName
+from tastyguard.jobs.invocation import JobInvocation, JobName
+from tastyguard.jobs.registry import run
 from tests.integration.jobs.conftest import Harness, broker_clock, make_harness
 
 pytestmark = [pytest.mark.integration, pytest.mark.paper_scenario('empty')]
@@ -208,3 +211,67 @@ def test_a_short_gone_to_cash_in_lieu_then_split_again_leaves_no_stop_of_ours(ha
     _run(harness)
 
     assert _ours(harness) == []
+
+
+def _option(harness: Harness, kind: str, strike: str) -> str:
+    expiration = harness.broker.broker.clock.today() + timedelta(days=30)
+    return occ_symbol('AAPL', expiration, kind, Decimal(strike))
+
+
+@pytest.mark.parametrize('orders', ['adjust', 'cancel', 'keep'])
+def test_a_split_of_an_option_positions_underlying_is_told_as_a_split(harness: Harness, orders: str) -> None:
+    # Given short 2 AAPL 180 puts under tastyguard's Buy to Close 2 stop (no AAPL shares held)
+    admin = harness.broker.admin
+    admin.set_quote('AAPL', bid='190.20', ask='190.24', last='190.22')
+    old, new = _option(harness, 'P', '180'), _option(harness, 'P', '90')
+    admin.add_position(ACCOUNT, old, -2, '3.00', bid='2.00', ask='2.10')
+    _run(harness)
+    assert [o['legs'][0]['symbol'] for o in _ours(harness)] == [old]
+    harness.notifier.sent.clear()
+    # When AAPL splits 2:1 overnight (OCC: short 4 AAPL 90 puts), whatever the broker does with the order
+    admin.set_market_open(False)
+    admin.split('AAPL', '2:1', orders=orders)
+    _run(harness)
+    # Then the new contracts carry our Buy to Close 4, and nothing of ours is left on the old one
+    (stop,) = _ours(harness)
+    assert stop['legs'][0]['symbol'] == new
+    assert (stop['legs'][0]['action'], stop['legs'][0]['quantity']) == ('Buy to Close', 4)
+    # And the person hears of a split of their puts, with what happened to the order on the old contract, not
+    # of a trade that opened 4 puts and closed 2
+    told = [line for line in _messages(harness) if 'AAPL 2:1 split' in line]
+    assert len(told) == 1, _messages(harness)
+    assert '180 put (short 2) → AAPL' in told[0] and '90 put (short 4)' in told[0], told[0]
+    assert 'average open 3 → 1.5' in told[0] and 'Buy to Close 4 Stop' in told[0], told[0]
+    if orders == 'keep':  # the broker left it: tastyguard cancels it
+        assert f'cancel {old}' in told[0], told[0]
+    else:
+        assert 'on the old contract ended (Cancelled)' in told[0], told[0]
+    assert not any('opened -4' in line or 'closed (was -2)' in line for line in _messages(harness))
+
+
+def test_a_split_first_seen_by_a_fill_on_another_symbol_re_protects_the_split_stock(harness: Harness) -> None:
+    # Given 100 AAPL under tastyguard's stop, and AAPL splits 2:1 overnight, the broker keeping the pre-split stop
+    admin = harness.broker.admin
+    admin.add_position(ACCOUNT, 'AAPL', 100, '150.00', bid='190.20', ask='190.24', last='190.22')
+    admin.set_quote('NVDA', bid='120.00', ask='120.05', last='120.00')
+    _run(harness)
+    (before,) = _ours(harness)
+    admin.set_market_open(False)
+    admin.split('AAPL', '2:1', orders='keep')
+    harness.notifier.sent.clear()
+    # When a fill on NVDA makes the fast path's NVDA run the first one to look at the account
+    admin.add_position(ACCOUNT, 'NVDA', 10, '120.00')
+    run(harness.ctx, JobInvocation(job=JobName.ENSURE_STOPS, account=ACCOUNT, symbol='NVDA', event_id='fill-nvda'))
+    # Then that run re-derives the AAPL stop too (the pre-split one sits far above the new market)
+    stops = {o['legs'][0]['symbol']: o for o in _ours(harness)}
+    assert set(stops) == {'AAPL', 'NVDA'} and stops['AAPL']['id'] != before['id']
+    assert (stops['AAPL']['legs'][0]['quantity'], stops['AAPL']['stop-trigger']) == (200, '67.5')
+    # And the split is told once, with that new stop, never as "no position left" for the 200 shares
+    told = [line for line in _messages(harness) if 'AAPL 2:1 split' in line]
+    assert len(told) == 1 and 'Sell to Close 200 Stop @ 67.5' in told[0], told
+    assert 'no position left' not in told[0], told[0]
+    # And the sweep after it has nothing left to do or tell about the split
+    harness.broker.admin.clear_requests()
+    _run(harness)
+    assert harness.writes() == []
+    assert sum('AAPL 2:1 split' in line for line in _messages(harness)) == 1

@@ -136,6 +136,34 @@ def test_a_split_is_read_from_its_two_rows_with_the_ratio_from_the_prices() -> N
     assert describe(event) == 'AAPL 3:2 split: 101 → 151 shares, average open 150 → 100 (no trade: a corporate action)'
 
 
+def test_a_split_option_is_read_as_its_old_contract_turned_into_the_adjusted_one() -> None:
+    old, new, other = 'AAPL  270115P00180000', 'AAPL  270115P00090000', 'AAPL  270115C00100000'
+    option = {'instrument_type': 'Equity Option', 'underlying_symbol': 'AAPL'}
+    rows = [
+        tx(8, 'Forward Split', old, '2.0', action='Buy to Close', price='3.0', **option),
+        tx(9, 'Forward Split', other, '4.0', action='Buy to Close', price='1.0', **option),
+        tx(10, 'Forward Split', 'AAPL  270115C00050000', '8.0', action='Sell to Open', price='0.5', **option),
+        tx(11, 'Forward Split', new, '4.0', action='Sell to Open', price='1.5', **option),
+    ]
+
+    events = {event.symbol: event for event in from_transactions(rows, NOW, {})}
+
+    first, second = events[old], events[other]
+    assert (first.symbol, first.new_symbol, first.quantity, first.new_quantity, first.ratio) == (
+        old,
+        new,
+        D(-2),
+        D(-4),
+        Fraction(2),
+    )
+    assert first.symbols == {old, new} and first.underlying_symbol == 'AAPL'
+    assert (second.symbol, second.new_symbol) == (other, 'AAPL  270115C00050000')
+    assert describe(first) == (
+        'AAPL 2:1 split: AAPL 01/15/27 180 put (short 2) → AAPL 01/15/27 90 put (short 4), '
+        'average open 3 → 1.5 (no trade: a corporate action)'
+    )
+
+
 def test_a_split_seen_only_in_the_positions() -> None:
     before = {'AAPL': held('AAPL', '101', '150.00')}
     now = {'AAPL': holding('AAPL', '151', '100.000000')}

@@ -23,7 +23,7 @@ from tastyguard.engine.actions import Alert, Plan
 from tastyguard.engine.context import Context
 from tastyguard.engine.corporate import plan_with_splits
 from tastyguard.engine.trigger import trail_reference
-from tastyguard.engine.types import PlanInputs
+from tastyguard.engine.types import Holding, PlanInputs
 from tastyguard.jobs import mapping, overnight, ownership, tracking
 from tastyguard.jobs.changes import classify
 from tastyguard.jobs.context import JobContext
@@ -32,7 +32,7 @@ from tastyguard.jobs.gate import BlockCause, WriteGate
 from tastyguard.jobs.invocation import JobInvocation
 from tastyguard.jobs.outcome import Outcome, summarise_coverage
 from tastyguard.jobs.ownership import Verdict
-from tastyguard.jobs.reading import AccountRead, read_account, read_positions
+from tastyguard.jobs.reading import AccountRead, read_account, read_instruments, read_positions, read_quotes
 from tastyguard.jobs.results import ActionResult, result_words
 from tastyguard.jobs.scope import Scope
 from tastyguard.jobs.sync_positions import position_changes
@@ -134,7 +134,7 @@ def plan_account(
 
     With ``symbol`` (the fast path) only that position is planned (:mod:`tastyguard.jobs.scope`).
     """
-    plan, read, _ = _plan_account(ctx, account, salt, outcome, symbol, ctx.stores.snapshots.latest(account))
+    plan, read, _, _ = _plan_account(ctx, account, salt, outcome, symbol, ctx.stores.snapshots.latest(account))
     return plan, read
 
 
@@ -145,8 +145,9 @@ def _plan_account(
     outcome: Outcome,
     symbol: str | None,
     stored: PositionSnapshot | None,
-) -> tuple[Plan, AccountRead, PositionSnapshot]:
-    """:func:`plan_account` from the snapshot the caller just read; also returns the snapshot it saved."""
+) -> tuple[Plan, AccountRead, PositionSnapshot, Scope | None]:
+    """:func:`plan_account` from the snapshot the caller just read; also returns the snapshot it saved and the
+    scope it planned (widened to the positions of the events it announces)."""
     read = read_account(
         ctx.broker,
         ctx.stores.instruments,
@@ -158,6 +159,10 @@ def _plan_account(
     outcome.notes.extend(read.notes)
     snapshot = stored or PositionSnapshot(account=account, taken_at=ctx.clock())
     snapshot = overnight.observe(ctx, account, snapshot, read.holdings).snapshot
+    if scope is not None:  # this run announces the pending events: it plans every position they touched
+        wider = scope.widened(overnight.touched(snapshot, read.holdings, read.working), read.holdings)
+        read = _read_more(ctx, read, [h for h in wider.holdings(read.holdings) if not scope.holds(h)], outcome)
+        scope = wider
     # Only the orders that changed since the last run are judged against their ledger entries: the day's
     # orders would otherwise be read back on every fill.
     splits = ownership.split_factors(overnight.splits(snapshot))
@@ -205,7 +210,23 @@ def _plan_account(
             snapshot, read.holdings, taken_at=ctx.clock(), absent=absent, human_cancels=cancels, seen=seen
         )
     )
-    return plan, read, saved
+    return plan, read, saved, scope
+
+
+def _read_more(ctx: JobContext, read: AccountRead, added: Sequence[Holding], outcome: Outcome) -> AccountRead:
+    """The quotes and tick schedules of positions a widened scope added (the first read fetched only the scope's)."""
+    if not added:
+        return read
+    streamed = ctx.quote_source(added)
+    quotes, quote_notes = read_quotes(ctx.broker, [h for h in added if h.symbol not in streamed])
+    instruments, instrument_notes = read_instruments(ctx.broker, ctx.stores.instruments, added)
+    outcome.notes.extend([*quote_notes, *instrument_notes])
+    return replace(
+        read,
+        quotes={**read.quotes, **streamed, **quotes},
+        instruments={**read.instruments, **instruments},
+        notes=(*read.notes, *quote_notes, *instrument_notes),
+    )
 
 
 def ensure_stops(ctx: JobContext, invocation: JobInvocation, account: str, run_id: str, outcome: Outcome) -> Outcome:
@@ -214,12 +235,17 @@ def ensure_stops(ctx: JobContext, invocation: JobInvocation, account: str, run_i
     blocked, notes = resolve_intents(ctx, account)
     outcome.notes.extend(notes)
     before = ctx.stores.snapshots.latest(account)  # the one snapshot read of the run: this run saves the next
-    plan, read, after = _plan_account(ctx, account, invocation.salt(run_id), outcome, invocation.symbol, before)
+    salt = invocation.salt(run_id)
+    plan, read, after, scope = _plan_account(ctx, account, salt, outcome, invocation.symbol, before)
     explained = {s for e in after.events if e.announced_at is None for s in e.symbols}
     outcome.events.extend(position_changes(before, read.holdings, explained))  # the one positions read of the tick
     if invocation.symbol is not None:
-        outcome.scope_symbols = frozenset(c.symbol for c in plan.coverage) | {invocation.symbol}
+        planned = scope.symbols if scope is not None else frozenset({invocation.symbol})
+        outcome.scope_symbols = frozenset(c.symbol for c in plan.coverage) | planned
         outcome.notes.append(f'planned only {invocation.symbol} (a fill or a position change)')
+        if explained - {invocation.symbol}:
+            also = ', '.join(sorted(explained - {invocation.symbol}))
+            outcome.notes.append(f'and {also}: a position event touched them (announced with what was done)')
     executor = Executor(ctx, account, mode=mode, run_id=run_id, read=read, blocked=blocked)
     try:
         executor.execute(plan, into=outcome.actions)

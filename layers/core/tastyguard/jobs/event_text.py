@@ -1,4 +1,8 @@
-"""How messages name position events: ``SPY 12/11/26 570 put (short 3) was assigned: bought 300 SPY at 570.00``."""
+"""How messages name position events: ``SPY 12/11/26 570 put (short 3) was assigned: bought 300 SPY at 570.00``.
+
+A split option: ``AAPL 2:1 split: AAPL 01/15/27 180 put (short 2) → AAPL 01/15/27 90 put (short 4), average open
+3.00 → 1.50 (no trade: a corporate action)``.
+"""
 
 from __future__ import annotations
 
@@ -36,8 +40,13 @@ def describe(event: PositionEvent) -> str:
         ratio = event.ratio
         label = f'{ratio.numerator}:{ratio.denominator} ' if ratio else ''
         kind = 'reverse split' if ratio is not None and ratio < 1 else 'split'
-        after = abs(event.new_quantity or Decimal(0))
-        text = f'{event.symbol} {label}{kind}: {qty(abs(event.quantity))} → {qty(after)} shares'
+        after = event.new_quantity or Decimal(0)
+        if mapping.option_details(event.symbol) is not None:  # an option on the split stock, adjusted by OCC
+            adjusted = option_label(event.new_symbol, event.underlying_symbol) if event.new_symbol else 'no contract'
+            text = f'{event.underlying_symbol} {label}{kind}: {option_label(event.symbol, event.underlying_symbol)} '
+            text += f'({side(event.quantity)}) → {adjusted}' + (f' ({side(after)})' if after else '')
+        else:
+            text = f'{event.symbol} {label}{kind}: {qty(abs(event.quantity))} → {qty(abs(after))} shares'
         old, new = event.old_average_open_price, event.new_average_open_price
         if old is not None and new is not None:
             text += f', average open {money(old.normalize())} → {money(new.normalize())}'

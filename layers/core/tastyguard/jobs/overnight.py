@@ -9,7 +9,10 @@ it, once, with what tastyguard did. Meanwhile:
 
 * the positions it removed count as confirmed gone, so tastyguard's stops on them are cancelled on this read
   instead of after two (the transaction is the proof the two-read rule waits for);
-* a delivered position without an average open price is planned from the delivery price (the strike);
+* a delivered position without an average open price is planned from the delivery price (the strike), also
+  after the announcement while the event is kept;
+* a symbol-scoped run widens its scope to every position the event touched (:func:`touched`), so the message
+  says what was done about each of them, never "no position left" for one it did not plan;
 * a split keeps the person's "respect my cancel" for the position, moves the trailing high-water mark by the
   ratio, and makes the planner re-derive every pre-split stop of ours (:mod:`tastyguard.engine.corporate`);
 * order changes it explains (our stop on an option that expired or was assigned ended with it) are folded into
@@ -28,7 +31,7 @@ from tastyguard.calendar import NEW_YORK
 from tastyguard.config.models import Severity
 from tastyguard.engine.actions import CoverageStatus, Plan
 from tastyguard.engine.corporate import Split, review
-from tastyguard.engine.types import Holding, PlanInputs
+from tastyguard.engine.types import Holding, PlanInputs, WorkingOrder
 from tastyguard.jobs import mapping, recognition
 from tastyguard.jobs.changes import Changes
 from tastyguard.jobs.context import JobContext
@@ -116,7 +119,9 @@ def _scaled_cancels(cancels: dict[str, Decimal], found: Iterable[PositionEvent])
     scaled = dict(cancels)
     for event in found:
         if event.kind is EventKind.SPLIT and scaled.get(event.symbol) == event.quantity and event.new_quantity:
-            scaled[event.symbol] = event.new_quantity
+            scaled[event.new_symbol or event.symbol] = event.new_quantity  # an option's: the adjusted contract
+            if event.new_symbol:
+                del scaled[event.symbol]
     return scaled
 
 
@@ -146,20 +151,44 @@ def _scale_high_water(ctx: JobContext, account: str, event: PositionEvent, holdi
 
 
 def splits(snapshot: PositionSnapshot) -> list[Split]:
-    """The splits still in force for the planner."""
+    """The stock splits still in force for the planner (an option's old contract is simply gone)."""
     return [
         Split(event.symbol, ratio, event.occurred_at)
         for event in snapshot.events
-        if event.kind is EventKind.SPLIT and (ratio := event.ratio) is not None
+        if event.kind is EventKind.SPLIT and not option_split(event) and (ratio := event.ratio) is not None
     ]
 
 
+def option_split(event: PositionEvent) -> bool:
+    """A split event on an option contract (the old one closed, its adjusted contract opened)."""
+    return event.kind is EventKind.SPLIT and mapping.option_details(event.symbol) is not None
+
+
+def touched(snapshot: PositionSnapshot, holdings: Iterable[Holding], orders: Iterable[WorkingOrder]) -> set[str]:
+    """Every symbol the events not yet announced touched: what a symbol-scoped run that announces them must plan.
+
+    An event's own symbols (the option and what it delivered); for a split also every position and working order on
+    the split stock (its options are adjusted with it, and orders on the old contracts are cancelled or kept).
+    """
+    pending = [event for event in snapshot.events if event.announced_at is None]
+    symbols = {symbol for event in pending for symbol in event.symbols}
+    split = {event.underlying_symbol for event in pending if event.kind is EventKind.SPLIT}
+    if split:
+        symbols |= {h.symbol for h in holdings if h.underlying_symbol in split or h.symbol in split}
+        legs = {leg.symbol for order in orders for leg in order.legs}
+        symbols |= {symbol for symbol in legs if symbol.split(maxsplit=1)[0] in split}
+    return symbols
+
+
 def with_delivery_basis(inputs: PlanInputs, snapshot: PositionSnapshot) -> PlanInputs:
-    """Plan a delivered position that shows no average open price from its delivery price (never from zero)."""
+    """Plan a delivered position that shows no average open price from its delivery price (never from zero).
+
+    Also after the event is announced, while it is kept: every later run (the delivered stock's own fast-path
+    run among them) must plan the position as the announcing run did, not from zero.
+    """
     prices = {
         delivery.symbol: delivery.price
         for event in snapshot.events
-        if event.announced_at is None
         for delivery in event.deliveries
         if delivery.price > 0
     }
@@ -177,7 +206,9 @@ def contract_ended(symbol: str, today: date, events: Iterable[PositionEvent]) ->
     details = mapping.option_details(symbol)
     if details is not None and details.expiration <= today:
         return True
-    return any(event.symbol == symbol and event.kind is not EventKind.SPLIT for event in events)
+    return any(
+        event.symbol == symbol and (event.kind is not EventKind.SPLIT or option_split(event)) for event in events
+    )
 
 
 def fold_order_changes(changes: Changes, events: Iterable[PositionEvent], today: date) -> list[str]:
@@ -219,10 +250,9 @@ def announce(
     for event in pending:
         lines = [describe(event)]
         lines += [
-            f"{'tastyguard' if e.ours else 'the person'}'s {e.order_type} #{e.order_id} on it "
-            f'{"ended with it (" + e.status + ")" if e.terminal else "ends with the contract"}'
+            _order_line(e.ours, e.order_type, e.order_id, e.status, e.terminal, old_contract=option_split(event))
             for e in sorted(ledger.values(), key=lambda e: e.order_id)
-            if e.symbol == event.symbol and event.kind is not EventKind.SPLIT
+            if e.symbol == event.symbol and (event.kind is not EventKind.SPLIT or option_split(event))
         ]
         lines += _what_we_did(event, plan, rows, ours)
         lines += _review(event, read)
@@ -238,9 +268,17 @@ def announce(
     return candidates
 
 
+def _order_line(ours: bool, order_type: str, order_id: int, status: str, terminal: bool, *, old_contract: bool) -> str:
+    who = f"{'tastyguard' if ours else 'the person'}'s {order_type} #{order_id}"
+    if old_contract:  # a split option: the broker cancels (or keeps) orders on the old contract
+        return f'{who} on the old contract {"ended (" + status + ")" if terminal else "was still working on it"}'
+    return f'{who} on it {"ended with it (" + status + ")" if terminal else "ends with the contract"}'
+
+
 def _what_we_did(event: PositionEvent, plan: Plan, rows: Sequence[ActionResult], ours: frozenset[str]) -> list[str]:
     lines: list[str] = []
-    targets = [d.symbol for d in event.deliveries] + ([event.symbol] if event.kind is EventKind.SPLIT else [])
+    split = [event.new_symbol or event.symbol] if event.kind is EventKind.SPLIT else []
+    targets = [d.symbol for d in event.deliveries] + split
     writes = [r for r in rows if r.kind in _WRITES and r.symbol in event.symbols]
     lines += [f'tastyguard: {action_line(row)}' for row in writes]
     if event.kind is EventKind.SPLIT:  # a report on an order of ours: its adjusted stop kept (engine.corporate)
@@ -266,7 +304,7 @@ def _what_we_did(event: PositionEvent, plan: Plan, rows: Sequence[ActionResult],
 
 def _review(event: PositionEvent, read: AccountRead) -> list[str]:
     ratio = event.ratio
-    if event.kind is not EventKind.SPLIT or ratio is None:
+    if event.kind is not EventKind.SPLIT or ratio is None or option_split(event):
         return []
     split = Split(event.symbol, ratio, event.occurred_at)
     holding = next((h for h in read.holdings if h.symbol == event.symbol), None)

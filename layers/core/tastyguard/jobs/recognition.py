@@ -5,7 +5,9 @@ tastytrade records an option's end as one ``Receive Deliver`` row (sub-type ``Ex
 ``Buy to Close`` for a short) and the stock or future it delivers as rows executed at the same moment on the
 underlying (sub-type = the action, ``Buy to Open 300 SPY @ 570.00``). A split is a pair of rows on the stock
 (``Forward Split`` / ``Reverse Split``): one closing the old quantity at the old average price, one opening the
-new quantity at the new one.
+new quantity at the new one. An option position on the split stock gets the same pair, closing the old contract
+and opening the adjusted one (OCC: ``r`` contracts per contract at strike ÷ ``r``): an event of its own, on the
+old contract, naming the new one (``new_symbol``).
 
 Without such rows, a stock position whose quantity and average open price changed in inverse proportion by a
 plausible split ratio (``a:b`` with both at most :data:`MAX_RATIO_TERM`), keeping its cost basis (up to one
@@ -143,25 +145,41 @@ def _net(deliveries: list[Delivery]) -> list[Delivery]:
     return [first.model_copy(update={'quantity': total})]
 
 
+def _underlying(row: Transaction) -> str:
+    return row.underlying_symbol or str(row.symbol).split(maxsplit=1)[0]
+
+
+def _same_position(close: Transaction, opened: Transaction) -> bool:
+    """``opened`` is the other half of ``close``'s split: the same stock, or the old option's adjusted contract
+    (same underlying, expiration and type; strike × contracts unchanged)."""
+    kind = str(close.instrument_type)
+    if kind != str(opened.instrument_type) or not _near(opened.executed_at, close.executed_at):
+        return False
+    if kind == 'Equity':
+        return opened.symbol == close.symbol
+    old, new = mapping.option_details(str(close.symbol)), mapping.option_details(str(opened.symbol))
+    if old is None or new is None or _underlying(close) != _underlying(opened):
+        return False
+    if (old.expiration, old.option_type) != (new.expiration, new.option_type):
+        return False
+    return not (close.quantity and opened.quantity) or old.strike * close.quantity == new.strike * opened.quantity
+
+
 def _splits(rows: Sequence[Transaction], recognised_at: datetime) -> list[PositionEvent]:
     split_rows = [
         r
         for r in rows
-        if r.is_receive_deliver and r.transaction_sub_type in SPLITS and str(r.instrument_type) == 'Equity' and r.symbol
+        if r.is_receive_deliver
+        and r.transaction_sub_type in SPLITS
+        and str(r.instrument_type) in ('Equity', 'Equity Option')
+        and r.symbol
     ]
     closes = [r for r in split_rows if str(r.action or '').endswith('to Close')]
     opens = [r for r in split_rows if str(r.action or '').endswith('to Open')]
     events: list[PositionEvent] = []
     used: set[int] = set()
     for close in closes:
-        opened = next(
-            (
-                o
-                for o in opens
-                if o.id not in used and o.symbol == close.symbol and _near(o.executed_at, close.executed_at)
-            ),
-            None,
-        )
+        opened = next((o for o in opens if o.id not in used and _same_position(close, o)), None)
         if opened is not None:
             used.add(opened.id)
         long = not _buys(close)
@@ -173,11 +191,12 @@ def _splits(rows: Sequence[Transaction], recognised_at: datetime) -> list[Positi
                 event_id=f'tx:{(opened or close).id}',
                 kind=EventKind.SPLIT,
                 symbol=str(close.symbol),
-                underlying_symbol=close.underlying_symbol or str(close.symbol),
+                underlying_symbol=_underlying(close),
                 quantity=old if long else -old,
                 occurred_at=close.executed_at or recognised_at,
                 recognised_at=recognised_at,
                 new_quantity=new if long else -new,
+                new_symbol=str(opened.symbol) if opened is not None and opened.symbol != close.symbol else None,
                 ratio_numerator=ratio.numerator if ratio else None,
                 ratio_denominator=ratio.denominator if ratio else None,
                 old_average_open_price=close.price,

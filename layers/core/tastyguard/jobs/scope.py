@@ -5,6 +5,10 @@ The streamer's events name one symbol. The run still reads every position and wo
 but it fetches quotes and instruments for, and plans, only that position: its own symbol, and for an option
 every option position on the same underlying (a multi-leg structure is planned as a whole). Alerts of other
 positions are neither raised nor resolved by such a run.
+
+A run that finds a position event not yet announced (an assignment, exercise, expiration or split: decision 40)
+widens its scope to every position the event touched (:meth:`Scope.widened`), because it announces the event
+with what was done about it: the option and the delivered stock, or the split stock and its options.
 """
 
 from __future__ import annotations
@@ -37,6 +41,14 @@ class Scope:
                 if h.instrument_type in _OPTIONS and h.underlying_symbol == anchor.underlying_symbol
             }
         return cls(symbol, frozenset(wanted))
+
+    def widened(self, symbols: Iterable[str], holdings: Iterable[Holding]) -> Scope:
+        """This scope and ``symbols``, each with the option positions on its underlying (for an option)."""
+        held = list(holdings)
+        wanted = set(self.symbols)
+        for symbol in symbols:
+            wanted |= Scope.around(symbol, held).symbols
+        return Scope(self.symbol, frozenset(wanted))
 
     def holds(self, holding: Holding) -> bool:
         """True for a position this run plans."""

@@ -47,7 +47,7 @@ class PositionEvent(BaseModel):
 
     event_id: str = Field(description='tx:<transaction id>, or split:<symbol>:<date> when seen in positions only')
     kind: EventKind
-    symbol: str = Field(description='the option that ended, or the stock that split')
+    symbol: str = Field(description='the option that ended, or the stock (or old option contract) that split')
     underlying_symbol: str
     quantity: Decimal = Field(description='signed: the option quantity removed, or the quantity before a split')
     occurred_at: datetime
@@ -56,6 +56,7 @@ class PositionEvent(BaseModel):
     deliveries: tuple[Delivery, ...] = ()
     cash: Decimal = Decimal(0)
     new_quantity: Decimal | None = None
+    new_symbol: str | None = Field(default=None, description="a split option's adjusted contract (OCC: strike ÷ r)")
     ratio_numerator: int | None = None
     ratio_denominator: int | None = None
     old_average_open_price: Decimal | None = None
@@ -73,7 +74,8 @@ class PositionEvent(BaseModel):
     @property
     def symbols(self) -> frozenset[str]:
         """Every position symbol the event touched."""
-        return frozenset({self.symbol, *(delivery.symbol for delivery in self.deliveries)})
+        adjusted = (self.new_symbol,) if self.new_symbol else ()
+        return frozenset({self.symbol, *adjusted, *(delivery.symbol for delivery in self.deliveries)})
 
     def expired(self, now: datetime) -> bool:
         """True once the event is older than :data:`EVENT_RETENTION` and was announced."""
