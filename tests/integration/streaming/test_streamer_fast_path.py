@@ -97,3 +97,37 @@ async def test_the_report_says_since_when_the_accounts_are_held_and_what_happene
         await running.settle(lambda: streamer.account.stats.connections > before, timeout=15, drain=False)
         await running.settle(lambda: streamer.held_since is not None, drain=False)
         assert streamer.held_since > first
+
+
+async def test_a_position_a_positions_read_shows_before_its_own_message_gets_its_stop(
+    world: tuple[Harness, Person], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The positions read after one position message can show another change whose own message lags."""
+    import asyncio
+
+    from paperbroker.core import Core
+
+    harness, _ = world
+    admin = harness.broker.admin
+    admin.set_quote('MSFT', bid='400.00', ask='400.10', last='400.00')
+    admin.set_quote('AAPL', bid='190.20', ask='190.24', last='190.22')
+    emit = Core.emit_position
+
+    def msft_late(self: Core, position: Any) -> None:
+        if position.symbol != 'MSFT':
+            emit(self, position)
+            return
+        data = dict(position.__dict__)
+        asyncio.get_running_loop().call_later(1.0, lambda: emit(self, type(position)(**data)))
+
+    async with running_streamer(harness.ctx, harness.broker, [A], catch_up=False) as running:
+        monkeypatch.setattr(Core, 'emit_position', msft_late)
+        # When 20 MSFT arrive without an order (a transfer) and their message lags, then 10 AAPL arrive too
+        admin.add_position(A, 'MSFT', 20, '400.00')
+        admin.add_position(A, 'AAPL', 10, '190.00')
+        # Then the streamer protects MSFT from the positions read that AAPL's message made it take
+        await running.settle(lambda: bool(_ours(harness, 'MSFT')) and bool(_ours(harness, 'AAPL')), timeout=5)
+        # And MSFT's late message is the duplicate: one event for each change, one stop each
+        await running.settle(lambda: running.streamer.tracker.duplicates >= 1, timeout=5)
+        assert running.streamer.stats.events == 2
+    assert [Decimal(o['legs'][0]['quantity']) for o in _ours(harness, 'MSFT')] == [20]

@@ -8,6 +8,11 @@
 * **Positions.** A ``CurrentPosition`` whose signed quantity differs from the last one seen for that account
   and symbol is a ``PositionChanged`` (a position closed elsewhere, an assignment, a transfer); the same
   quantity again is nothing.
+* **Positions read over REST.** The streamer reads every position again after position messages (and after a
+  catch-up). A quantity there that differs from the last one the tracker knew for an account it has read is
+  a ``PositionChanged`` too (:meth:`FillTracker.positions_read`): that change's own message may still be on its
+  way, and once the baseline holds the new quantity the message would look like a duplicate. The message that
+  follows is then the duplicate, so each change is one event.
 
 The event only says *where* to look: the fast path plans from a fresh REST read, never from the event (the
 position message can lag the fill by seconds). Memory is bounded: at most ``max_orders`` orders are remembered
@@ -34,12 +39,30 @@ class FillTracker:
         self._max_orders = max_orders
         self._orders: OrderedDict[int, tuple[int, frozenset[str], Decimal]] = OrderedDict()
         self._positions: dict[tuple[str, str], Decimal] = {}
+        self._read: set[str] = set()  # accounts whose every position a REST read showed (absent = flat)
         self.duplicates = 0
 
-    def seed_positions(self, positions: Iterable[wire.Position]) -> None:
-        """Remember the quantities a REST read showed (after a start or a catch-up)."""
-        for position in positions:
-            self._positions[(position.account_number, position.symbol)] = position.signed_quantity
+    def positions_read(self, accounts: Iterable[str], positions: Iterable[wire.Position]) -> list[StreamEvent]:
+        """Take a REST read of every position of ``accounts`` as the baseline; return its changes as events.
+
+        An account read for the first time only seeds the baseline (nothing is known to compare with). After
+        that, a symbol whose quantity differs from the last one known (a symbol not listed is flat) is a
+        ``PositionChanged``, with the id its own message would give it.
+        """
+        read = list(accounts)
+        shown: dict[tuple[str, str], wire.Position] = {(p.account_number, p.symbol): p for p in positions}
+        events: list[StreamEvent] = []
+        for account in read:
+            known = {key for key in self._positions if key[0] == account}
+            for key in sorted(known | {key for key in shown if key[0] == account}):
+                position = shown.get(key)
+                quantity = position.signed_quantity if position is not None else Decimal(0)
+                before = self._positions.get(key, Decimal(0))
+                self._positions[key] = quantity
+                if account in self._read and quantity != before:
+                    events.append(self._changed(key, quantity, position))
+        self._read.update(read)
+        return events
 
     def events(self, notifications: Iterable[Notification]) -> list[StreamEvent]:
         """The events of one batch of notifications (in their order)."""
@@ -96,17 +119,20 @@ class FillTracker:
             self.duplicates += 1
             return []
         self._positions[key] = quantity
-        stamp = int(position.updated_at.timestamp() * 1000) if position.updated_at else quantity
-        return [
-            StreamEvent(
-                DetailType.POSITION_CHANGED,
-                position.account_number,
-                position.symbol,
-                event_id('position', position.account_number, position.symbol, quantity, stamp),
-                self._clock(),
-                quantity=quantity,
-            )
-        ]
+        return [self._changed(key, quantity, position)]
+
+    def _changed(self, key: tuple[str, str], quantity: Decimal, position: wire.Position | None) -> StreamEvent:
+        account, symbol = key
+        updated = position.updated_at if position is not None else None
+        stamp = int(updated.timestamp() * 1000) if updated else quantity
+        return StreamEvent(
+            DetailType.POSITION_CHANGED,
+            account,
+            symbol,
+            event_id('position', account, symbol, quantity, stamp),
+            self._clock(),
+            quantity=quantity,
+        )
 
 
 def _fills(order: wire.Order) -> tuple[frozenset[str], Decimal]:

@@ -6,7 +6,8 @@
 What it does, in order:
 
 1. Takes the singleton lease (waits while another streamer holds it).
-2. Reads every account's positions over REST: the DXLink symbol set and the fill tracker's baseline.
+2. Reads every account's positions over REST: the DXLink symbol set and the fill tracker's baseline (read
+   again after position messages and catch-ups; a change such a read shows first is a fast-path event too).
 3. Runs the account stream, the DXLink feed, the quote writer, the health beat and the lease renewal.
 4. Every fill or position change (:mod:`~tastyguard.streaming.fills`) becomes a fast-path event for its sink:
    the bus (deployed) or an in-process symbol-scoped ``ensure_stops`` run (local).
@@ -223,7 +224,11 @@ class Streamer:
 
     # --- positions and symbols ---------------------------------------------------------------------------
     async def _refresh_positions(self) -> None:
-        """Read every account's positions: the tracker's baseline and the DXLink symbol set."""
+        """Read every account's positions: the tracker's baseline and the DXLink symbol set.
+
+        A quantity that changed since the tracker last knew it is a fast-path event now: its own position
+        message may come later, and would then look like a duplicate (:meth:`FillTracker.positions_read`).
+        """
         positions: list[wire.Position] = []
         for account in self.parts.accounts:
             try:
@@ -231,7 +236,18 @@ class Streamer:
             except BrokerError as error:
                 logger.warning('could not read the positions of %s: %s (symbols unchanged)', account, error)
                 return
-        self.tracker.seed_positions(positions)
+        events = self.tracker.positions_read(self.parts.accounts, positions)
+        if events and not self._stop.is_set():
+            self.stats.events += len(events)
+            for event in events:
+                logger.info(
+                    '%s %s %s: seen in a positions read before its message; protecting it now',
+                    event.detail_type.value,
+                    event.account,
+                    event.symbol,
+                    extra={'event_id': event.event_id},
+                )
+            await self._publish(events)
         await self._follow(watched(positions))
 
     async def _follow(self, symbols: dict[str, str]) -> None:
