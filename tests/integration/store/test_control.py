@@ -79,3 +79,18 @@ def test_one_position_written_again_and_again_trips_the_breaker_early(state: Sta
         breaker.record_write('5WT00001', 'AAPL')
     tripped = breaker.tripped('5WT00001')
     assert tripped is not None and 'breaker reset' in tripped.reason
+
+
+def test_the_writes_of_one_change_are_counted_at_once_each_on_its_own_position(state: StateTable) -> None:
+    # Given a cancel on an option leg and the structure stop that takes over its quantity
+    breaker = CircuitBreaker(state, max_writes=200, window_seconds=900, max_per_symbol=2)
+    leg = 'AAPL  261218C00200000'
+
+    # When both are counted as one change
+    assert breaker.record_writes('5WT00001', {leg: 1, 'AAPL': 1}) == 2
+
+    # Then each position has its own count (decision 16) and the account counts both
+    assert (breaker.writes_on('5WT00001', leg), breaker.writes_on('5WT00001', 'AAPL')) == (1, 1)
+    assert breaker.writes_on('5WT00001') == 2
+    with pytest.raises(WritesBlockedError, match=f'order writes for {leg}'):
+        breaker.record_writes('5WT00001', {leg: 2})

@@ -26,6 +26,8 @@ _RESULT_STYLE = {
     'planned': 'cyan',
     'left alone': 'dim',
     'deferred': 'yellow',
+    'cancel_pending': 'yellow',
+    'filled': 'yellow',
     'blocked': 'red',
     'rejected': 'red',
     'ambiguous': 'red',

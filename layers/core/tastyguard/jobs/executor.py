@@ -6,15 +6,27 @@
 * ``live``: writes pass the gate (kill switch, circuit breaker), are recorded as intents, then sent.
 
 An ambiguous write (timeout, dropped connection, 5xx) is looked up by its external identifier at once; if
-the broker does not show it yet, the symbol gets no further writes this run and the next run resolves the
+the broker does not show it yet, its group gets no further writes this run and the next run resolves the
 intent before anything is sent again. A retry of the same run derives the same identifiers, finds the
 intents it already wrote, and never sends twice.
+
+Writes are grouped by the quantity they cover, not by the symbol they are planned under: a structure stop
+(planned under the underlying's name) shares a group with the cancel of a single-leg stop on any of its legs.
+A group's writes pass the circuit breaker together at the first one, and a write that did not go through
+(an unresolved or refused cancel, an ambiguous place) holds back the rest of its group.
+
+tastytrade answers a cancel with ``Cancel Requested``, and a fill can still win until the cancel is confirmed.
+When a later write of the group needs the quantity the cancel frees, the order is read again a few times over
+a bounded wait: confirmed cancelled, the group goes on; filled, or still pending, the rest of the group waits
+for the next run (which plans again from what the broker then holds).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
 from tastyguard.broker import builders
 from tastyguard.broker import models as wire
@@ -32,6 +44,14 @@ from tastyguard.store.intents import Intent, IntentOperation, IntentState
 from tastyguard.ticks import TickLike
 
 logger = logging.getLogger('tastyguard.jobs')
+
+CANCEL_CONFIRM_WAITS = (0.0, 0.25, 0.5, 1.0)
+"""Seconds before each read of an order whose cancel was only requested, while a later write of its group waits
+for the quantity it frees (1.75 s in all)."""
+CANCEL_WAIT_BUDGET = 10.0
+"""Seconds one run may spend waiting for cancels; past it a requested cancel holds its group back at once (a plan
+with many of them must not run into the function's timeout)."""
+_UNRESOLVED = 'an earlier order write for this symbol is still unresolved at the broker'
 
 
 def describe(action: Action) -> ActionResult:
@@ -93,40 +113,83 @@ class Executor:
         self.gate = WriteGate(ctx, account, mode)
         self.touched: list[wire.Order] = []  # orders the broker returned for this run's writes (for the ledger)
         self.replaced: dict[int, str] = {}  # order id → the key of the replace intent sent for it (for the ledger)
-        self._planned: dict[str, int] = {}  # writes the current plan makes per symbol, not yet admitted
-        self._admitted: dict[str, int] = {}  # writes per symbol the breaker already counted and that are not sent
+        self._groups: dict[str, frozenset[str]] = {}  # symbol → every symbol whose writes cover the same quantity
+        self._planned: dict[str, Counter[str]] = {}  # writes per group (and symbol) in this plan, not yet admitted
+        self._admitted: dict[str, int] = {}  # writes per group the breaker already counted and that are not sent
+        self._relied_on: set[str] = set()  # cancels whose freed quantity a later write of the plan needs
+        self._held_back: dict[str, str] = {}  # symbol → why the rest of its group waits for the next run
+        self._waited = 0.0  # seconds this run spent waiting for requested cancels
 
     def execute(self, plan: Plan, into: list[ActionResult]) -> list[ActionResult]:
         """Apply ``plan``, appending each action's outcome to ``into`` as it happens (so a crash keeps them)."""
+        writes = plan.writes
+        self._groups = self._group(writes)
         self._planned = {}
-        for action in plan.actions:
-            if isinstance(action, CancelOrder | PlaceStop | ReplaceStop):
-                self._planned[action.symbol] = self._planned.get(action.symbol, 0) + 1
+        for write in writes:
+            self._planned.setdefault(self._key(write.symbol), Counter())[write.symbol] += 1
+        self._relied_on = {
+            write.order_id
+            for index, write in enumerate(writes)
+            if isinstance(write, CancelOrder)
+            and any(
+                isinstance(later, PlaceStop | ReplaceStop) and self._key(later.symbol) == self._key(write.symbol)
+                for later in writes[index + 1 :]
+            )
+        }
         for action in plan.actions:
             into.append(self._one(action))
         return into
 
+    def _group(self, writes: Iterable[CancelOrder | PlaceStop | ReplaceStop]) -> dict[str, frozenset[str]]:
+        """Every symbol of the plan's writes with the symbols its quantity is shared with: an action's own symbol,
+        its order's legs and the legs of the order it cancels or replaces, merged across actions."""
+        legs = {order.id: {leg.symbol for leg in order.legs} for order in self._read.working}
+        groups: dict[str, frozenset[str]] = {}
+        for action in writes:
+            members = {action.symbol}
+            if isinstance(action, PlaceStop | ReplaceStop):
+                members.update(leg.symbol for leg in action.spec.legs)
+            if isinstance(action, CancelOrder | ReplaceStop):
+                members.update(legs.get(action.order_id, ()))
+            merged = frozenset(members.union(*(groups.get(symbol, frozenset()) for symbol in members)))
+            groups.update(dict.fromkeys(merged, merged))
+        return groups
+
+    def _members(self, symbol: str) -> frozenset[str]:
+        return self._groups.get(symbol) or frozenset({symbol})
+
+    def _key(self, symbol: str) -> str:
+        """The group's name (its smallest symbol: the underlying's for a structure and its legs)."""
+        return min(self._members(symbol))
+
+    def _hold_back(self, symbol: str, why: str = _UNRESOLVED) -> None:
+        """No more writes this run for ``symbol``'s group: they assumed a write that did not go through."""
+        for member in self._members(symbol):
+            self.blocked.add(member)
+            self._held_back.setdefault(member, why)
+
     def _admit(self, symbol: str) -> str | None:
-        """The breaker admits all of a symbol's writes in this plan at its first one: a cancel and the place that
-        follows it (a replacement the broker cannot do in one request) are counted together, so the breaker can
-        refuse them before the cancel, never trip between the two and leave the position naked."""
-        if self._admitted.get(symbol, 0) > 0:
-            self._admitted[symbol] -= 1
+        """The breaker admits all of a group's writes in this plan at its first one: a cancel and the place that
+        follows it (a replacement the broker cannot do in one request, or the structure stop that takes over a
+        leg's quantity) are counted together, so the breaker can refuse them before the cancel, never trip between
+        the two and leave the position naked."""
+        key = self._key(symbol)
+        if self._admitted.get(key, 0) > 0:
+            self._admitted[key] -= 1
             return None
-        writes = max(self._planned.pop(symbol, 1), 1)
-        blocked = self.gate.admit(symbol, writes)
+        writes = self._planned.pop(key, None) or Counter({symbol: 1})
+        blocked = self.gate.admit(writes)
         if blocked is None:
-            self._admitted[symbol] = writes - 1
+            self._admitted[key] = writes.total() - 1
         return blocked
 
     def _one(self, action: Action) -> ActionResult:
         row = describe(action)
         if isinstance(action, Alert | Report):
             return row
-        if action.symbol in self.blocked:
-            return _done(
-                row, 'deferred', detail='an earlier order write for this symbol is still unresolved at the broker'
-            )
+        held = sorted(self._members(action.symbol) & self.blocked)
+        if held:
+            return _done(row, 'deferred', detail=self._held_back.get(held[0], _UNRESOLVED))
         if self.mode is Mode.OBSERVE:
             return row
         if isinstance(action, CancelOrder):
@@ -295,7 +358,7 @@ class Executor:
             return _done(
                 row, done, order_id=str(found.id), detail='confirmed by looking it up after the response was lost'
             )
-        self.blocked.add(intent.symbol)
+        self._hold_back(intent.symbol)
         return _done(
             row,
             'ambiguous',
@@ -305,9 +368,21 @@ class Executor:
 
     def _cancel(self, action: CancelOrder, row: ActionResult) -> ActionResult:
         done = self._try_cancel(action, row)
-        if done.result != 'cancelled':
-            # The plan's later writes on this symbol assumed the cancel; without it they could over-cover.
-            self.blocked.add(action.symbol)
+        if done.result == 'filled':
+            self._hold_back(
+                action.symbol,
+                f'our order #{action.order_id} filled before its cancel was confirmed: the position changed, so '
+                'nothing more is sent for it this run; the next run plans again',
+            )
+        elif done.result == 'cancel_pending':
+            self._hold_back(
+                action.symbol,
+                f'waits for the cancel of our order #{action.order_id}, which the broker has not confirmed yet '
+                '(it can still fill); the next run plans again',
+            )
+        elif done.result not in ('cancelled', 'blocked'):  # a blocked gate stays blocked for the rest of the run
+            # The plan's later writes on this group assumed the cancel; without it they could over-cover.
+            self._hold_back(action.symbol)
         return done
 
     def _try_cancel(self, action: CancelOrder, row: ActionResult) -> ActionResult:
@@ -333,8 +408,48 @@ class Executor:
             intents.update(intent, IntentState.REJECTED, error=str(error))
             return _done(row, 'rejected', detail=f'the broker refused the cancel: {error}')
         intents.update(intent, IntentState.SENT, order_id=cancelled.id)
-        self.touched.append(cancelled)
-        return _done(row, 'cancelled')
+        if action.order_id not in self._relied_on:
+            self.touched.append(cancelled)
+            return _done(row, 'cancelled')
+        final = self._confirm_cancel(action, cancelled)
+        self.touched.append(final)
+        if final.status is wire.OrderStatus.FILLED or _filled(final) > self._filled_at_read(action.order_id):
+            return _done(row, 'filled', detail=f'it filled before the cancel landed ({final.status})')
+        if not final.is_terminal:
+            return _done(
+                row,
+                'cancel_pending',
+                detail=f'the cancel was requested but the broker still shows the order {final.status}',
+            )
+        confirmed = None if final is cancelled else f'confirmed {final.status} by reading the order again'
+        return _done(row, 'cancelled', detail=confirmed)
+
+    def _confirm_cancel(self, action: CancelOrder, answer: wire.Order) -> wire.Order:
+        """The order as the broker holds it after a short, bounded wait for a cancel that is only requested (a later
+        write of the plan needs the quantity it frees). The last answer when a read fails."""
+        order = answer
+        for wait in CANCEL_CONFIRM_WAITS:
+            if order.is_terminal or self._waited + wait > CANCEL_WAIT_BUDGET:
+                break
+            if wait:
+                self._ctx.sleep(wait)
+                self._waited += wait
+            try:
+                order = self._ctx.broker.get_order(self._account, int(action.order_id))
+            except ReauthorizationRequired:
+                raise
+            except BrokerError as error:
+                logger.warning('could not read order %s after its cancel: %s', action.order_id, error)
+                break
+        return order
+
+    def _filled_at_read(self, order_id: str) -> Decimal:
+        """What of ``order_id`` had filled when this run read the orders (a fill since then changed the position)."""
+        return next((_filled(o) for o in self._read.orders if str(o.id) == order_id), Decimal(0))
+
+
+def _filled(order: wire.Order) -> Decimal:
+    return sum((leg.filled_quantity for leg in order.legs), Decimal(0))
 
 
 def resolve_intents(ctx: JobContext, account: str) -> tuple[set[str], list[str]]:

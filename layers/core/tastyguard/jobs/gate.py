@@ -10,6 +10,7 @@ a tripped breaker is never hidden behind an earlier kill-switch message (they us
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 
 from tastyguard.config.models import Mode
 from tastyguard.jobs.context import JobContext
@@ -67,16 +68,16 @@ class WriteGate:
         key = f'writes_blocked:{self._account}:{self.blocked_by}'
         return f'{key}:{self.trip_id}' if self.trip_id else key
 
-    def admit(self, symbol: str | None = None, writes: int = 1) -> str | None:
-        """Count ``writes`` writes (on ``symbol``) at once; returns why they may not happen (None: go ahead)."""
+    def admit(self, on_symbols: Mapping[str, int]) -> str | None:
+        """Count the writes of one change at once, per symbol; returns why they may not happen (None: go ahead)."""
         if self.blocked_reason is not None:
             return self.blocked_reason
         try:
-            self._ctx.stores.breaker.record_write(self._account, symbol, writes)
+            self._ctx.stores.breaker.record_writes(self._account, on_symbols)
         except WritesBlockedError as error:
             trip = self._ctx.stores.breaker.tripped(self._account)
             self.trip_id = (trip.tripped_at if trip is not None else self._ctx.clock()).isoformat()
             self._block(BlockCause.BREAKER, str(error))
             return self.blocked_reason
-        self.writes += writes
+        self.writes += sum(on_symbols.values())
         return None

@@ -24,6 +24,8 @@ RESULT_WORDS = {
     'cancelled': 'cancelled',
     'already_sent': 'already at the broker',
     'not_cancelled': 'not cancelled',
+    'cancel_pending': 'cancel not confirmed yet',
+    'filled': 'filled before the cancel',
     'rejected': 'rejected',
     'ambiguous': 'unconfirmed',
     'invalid': 'not sent (invalid)',

@@ -12,6 +12,7 @@ protection when it is told to stop would change the trader's risk at the worst m
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -118,20 +119,30 @@ class CircuitBreaker:
         return int(str(item['writes'])) if item else 0
 
     def record_write(self, account: str, symbol: str | None = None, writes: int = 1) -> int:
-        """Count ``writes`` order writes (one, or the cancel and the place of one replacement, admitted together so
-        the breaker can never trip between them and leave the position naked); trips the breaker (and raises) when
-        a window's limit is exceeded."""
+        """Count ``writes`` order writes (on ``symbol``); trips the breaker (and raises) when a window's limit is
+        exceeded."""
+        return self.record_writes(account, {symbol: writes} if symbol else {}, total=writes)
+
+    def record_writes(self, account: str, on_symbols: Mapping[str, int], *, total: int | None = None) -> int:
+        """Count the writes of one change at once, each on its position's symbol (a cancel on an option leg and the
+        place of the structure stop that takes over its quantity), so the breaker can never trip between them and
+        leave the position naked; the account counts ``total`` (default: their sum). Trips the breaker (and
+        raises) when a window's limit is exceeded."""
         now = self._state.clock()
         window = int(now.timestamp()) // self.window_seconds * self.window_seconds
-        count = self._count(account, window, writes=writes)
+        count = self._count(account, window, writes=sum(on_symbols.values()) if total is None else total)
         minutes = self.window_seconds // 60
         reason = None
         if count > self.max_writes:
             reason = f'{count} order writes within {minutes} minutes (limit {self.max_writes})'
-        elif symbol and self.max_per_symbol is not None:
-            on_symbol = self._count(account, window, f'#{symbol}', writes)
-            if on_symbol > self.max_per_symbol:
-                reason = f'{on_symbol} order writes for {symbol} within {minutes} minutes (limit {self.max_per_symbol})'
+        elif self.max_per_symbol is not None:
+            for symbol, writes in on_symbols.items():
+                on_symbol = self._count(account, window, f'#{symbol}', writes)
+                if on_symbol > self.max_per_symbol:
+                    reason = (
+                        f'{on_symbol} order writes for {symbol} within {minutes} minutes (limit {self.max_per_symbol})'
+                    )
+                    break
         if reason is not None:
             reason += (
                 '; writes stay blocked until someone resets the breaker '
