@@ -163,7 +163,7 @@ EVENT_BUS_NAME: Final = 'tastyguard'
 # Named, so the key policy can name the rule that may send to the encrypted streamer-event dead-letter queue.
 STREAMER_RULE_NAME: Final = 'tastyguard-streamer-to-ensure-stops'
 STREAMER_SOURCE: Final = 'tastyguard.streamer'
-STREAMER_DETAIL_TYPES: Final = ('OrderFilled', 'PositionChanged', 'StopRatchet')
+STREAMER_DETAIL_TYPES: Final = ('OrderFilled', 'PositionChanged', 'StopRatchet', 'OrderEnded')
 EVENT_TARGET_RETRIES: Final = 2
 EVENT_TARGET_MAX_AGE: Final = Duration.minutes(10)
 

@@ -42,7 +42,7 @@ class Events(Construct):
             'StreamerToEnsureStops',
             rule_name=c.STREAMER_RULE_NAME,
             event_bus=self.bus,
-            description='a fill or position change: protect that position now',
+            description='a fill, a position change or an ended order: protect that position now',
             event_pattern=events.EventPattern(source=[c.STREAMER_SOURCE], detail_type=list(c.STREAMER_DETAIL_TYPES)),
         )
         self.rule.add_target(

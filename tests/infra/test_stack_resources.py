@@ -376,7 +376,7 @@ def test_streamer_events_trigger_the_fast_path_with_account_and_symbol(full: Any
             'EventBusName': {'Ref': Match.string_like_regexp('^EventsBus')},
             'EventPattern': {
                 'source': ['tastyguard.streamer'],
-                'detail-type': ['OrderFilled', 'PositionChanged', 'StopRatchet'],
+                'detail-type': ['OrderFilled', 'PositionChanged', 'StopRatchet', 'OrderEnded'],
             },
             'Targets': [
                 {

@@ -131,3 +131,19 @@ async def test_a_position_a_positions_read_shows_before_its_own_message_gets_its
         await running.settle(lambda: running.streamer.tracker.duplicates >= 1, timeout=5)
         assert running.streamer.stats.events == 2
     assert [Decimal(o['legs'][0]['quantity']) for o in _ours(harness, 'MSFT')] == [20]
+
+
+async def test_a_position_whose_covering_order_a_person_cancels_gets_its_stop_through_the_fast_path(
+    world: tuple[Harness, Person],
+) -> None:
+    harness, person = world
+    # Given 100 AAPL covered by the person's own stop (tastyguard leaves a covered position alone)
+    harness.broker.admin.add_position(A, 'AAPL', 100, '190.00', bid='190.20', ask='190.24', last='190.22')
+    theirs = person.stop('AAPL', 100, '170.00')
+    async with running_streamer(harness.ctx, harness.broker, [A], catch_up=False) as running:
+        # When the person cancels that stop in their own app (no fill, no position change)
+        person.cancel(theirs['id'])
+        # Then, with no scheduled run, tastyguard's stop for the 100 appears at the broker
+        await running.settle(lambda: bool(_ours(harness, 'AAPL')))
+        [stop] = _ours(harness, 'AAPL')
+        assert stop['legs'][0]['action'] == 'Sell to Close' and Decimal(stop['legs'][0]['quantity']) == 100

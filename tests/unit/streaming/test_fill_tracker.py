@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from tastyguard.broker import models as wire
 from tastyguard.broker.models.streamer import Notification, parse_notification
 from tastyguard.streaming.events import DetailType
@@ -73,3 +75,37 @@ def test_an_account_the_read_did_not_cover_keeps_its_baseline() -> None:
     assert tracker.positions_read([A], [_position('AAPL', 100)]) == []
     [event] = tracker.positions_read([other], [_position('MSFT', 20, other)])
     assert (event.account, event.symbol, event.quantity) == (other, 'MSFT', 20)
+
+
+def _order(status: str, *, ours: bool = False, action: str = 'Sell to Close', updated: int = 1) -> Notification:
+    data = {
+        'id': 100001, 'account-number': A, 'status': status, 'order-type': 'Stop', 'time-in-force': 'GTC',
+        'stop-trigger': '170.0', 'size': '100', 'underlying-symbol': 'AAPL', 'underlying-instrument-type': 'Equity',
+        'updated-at': updated, 'external-identifier': 'tg-0123456789abcdef' if ours else None,
+        'legs': [{'instrument-type': 'Equity', 'symbol': 'AAPL', 'quantity': '100', 'remaining-quantity': '100',
+                  'action': action, 'fills': []}],
+    }  # fmt: skip
+    return parse_notification({'type': 'Order', 'data': {k: v for k, v in data.items() if v is not None}})
+
+
+def test_a_closing_order_that_ends_without_a_fill_is_one_order_ended_event() -> None:
+    tracker = _tracker()
+    assert tracker.events([_order('Live')]) == []
+    # When the person cancels their stop: the request, then the confirmation (and the confirmation again)
+    assert tracker.events([_order('Cancel Requested', updated=2)]) == []
+    [ended] = tracker.events([_order('Cancelled', updated=3)])
+    assert (ended.detail_type, ended.symbol, ended.extra['status']) == (DetailType.ORDER_ENDED, 'AAPL', 'Cancelled')
+    assert tracker.events([_order('Cancelled', updated=3)]) == [] and tracker.duplicates == 1
+    assert tracker.events([_order('Cancelled', updated=4)]) == []  # ended once: a later update is no new event
+
+
+@pytest.mark.parametrize(('status', 'ours', 'action', 'events'), [
+    ('Rejected', True, 'Sell to Close', 1),  # our stop the venue rejected
+    ('Expired', False, 'Sell to Close', 1),  # a person's Day take-profit at the close
+    ('Cancelled', True, 'Sell', 1),  # one of ours on a future ("Sell", no position effect)
+    ('Cancelled', False, 'Buy to Open', 0),  # an opening order covers nothing
+    ('Filled', False, 'Sell to Close', 0),  # a fill is the fill's event
+])  # fmt: skip
+def test_which_ended_orders_make_the_fast_path_look(status: str, ours: bool, action: str, events: int) -> None:
+    tracker = _tracker()
+    assert len(tracker.events([_order(status, ours=ours, action=action)])) == events

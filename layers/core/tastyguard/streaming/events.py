@@ -1,7 +1,8 @@
-"""What the streamer tells the fast path: a fill or a position change on one symbol of one account.
+"""What the streamer tells the fast path: a fill, a position change or an ended order on one symbol of one account.
 
 Published to the event bus as ``source = tastyguard.streamer``, ``detail-type`` ``OrderFilled``,
-``PositionChanged`` or ``StopRatchet`` (a trailing stop's mark moved: :mod:`~tastyguard.streaming.follow`),
+``PositionChanged``, ``OrderEnded`` (a closing order, or one of tastyguard's, ended without a fill) or
+``StopRatchet`` (a trailing stop's mark moved: :mod:`~tastyguard.streaming.follow`),
 ``detail = {"account", "symbol", ...}``; the bus rule turns it into a symbol-scoped
 ``ensure_stops`` run. ``event_id`` is deterministic (the same fill seen twice, or by two streamers, is the same
 event), so the run's Powertools idempotency and the account lease make duplicates harmless.
@@ -23,6 +24,7 @@ class DetailType(enum.StrEnum):
     ORDER_FILLED = 'OrderFilled'
     POSITION_CHANGED = 'PositionChanged'
     STOP_RATCHET = 'StopRatchet'  # a trailing stop's mark moved enough: move the stop (price only)
+    ORDER_ENDED = 'OrderEnded'  # a closing order (or one of ours) was cancelled, rejected or expired unfilled
 
 
 SOURCE = 'tastyguard.streamer'

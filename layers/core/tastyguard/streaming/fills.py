@@ -5,6 +5,11 @@
   100-share order may come as 100 fills), and a partly filled order that is then cancelled still opened or
   closed a position, so the trigger is **every new fill id** (or, without fill ids, every increase of the
   filled quantity), whatever the status: one ``OrderFilled`` per leg symbol that gained a fill.
+* **Orders that end without a fill.** A closing order (or any of tastyguard's, ``tg-``) that becomes
+  ``Cancelled``, ``Rejected``, ``Expired`` or ``Removed`` with nothing new filled is an ``OrderEnded`` per leg
+  symbol: a stop a person or the broker cancelled, a stop the venue rejected, the cancel a run was waiting for
+  (decision 61), a person's take-profit gone. Each changes what covers the position, so the fast path plans
+  it now instead of at the next sweep.
 * **Positions.** A ``CurrentPosition`` whose signed quantity differs from the last one seen for that account
   and symbol is a ``PositionChanged`` (a position closed elsewhere, an assignment, a transfer); the same
   quantity again is nothing.
@@ -27,6 +32,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from tastyguard.broker import models as wire
+from tastyguard.broker.builders import EXTERNAL_ID_PREFIX
+from tastyguard.broker.models.orders import OrderStatus
 from tastyguard.broker.models.streamer import Notification, OrderNotification, PositionNotification
 from tastyguard.streaming.events import DetailType, StreamEvent, event_id
 
@@ -37,7 +44,7 @@ class FillTracker:
     def __init__(self, clock: Callable[[], datetime], *, max_orders: int = 10_000) -> None:
         self._clock = clock
         self._max_orders = max_orders
-        self._orders: OrderedDict[int, tuple[int, frozenset[str], Decimal]] = OrderedDict()
+        self._orders: OrderedDict[int, tuple[int, frozenset[str], Decimal, bool]] = OrderedDict()
         self._positions: dict[tuple[str, str], Decimal] = {}
         self._read: set[str] = set()  # accounts whose every position a REST read showed (absent = flat)
         self.duplicates = 0
@@ -79,18 +86,19 @@ class FillTracker:
             return []
         updated = int(order.updated_at or 0)
         fill_ids, filled = _fills(order)
+        ended = order.status.is_terminal and order.status is not OrderStatus.FILLED
         before = self._orders.get(order.id)
         if before is not None and before[0] == updated and before[1] == fill_ids and before[2] == filled:
             self.duplicates += 1
             return []
-        self._orders[order.id] = (updated, fill_ids, filled)
+        self._orders[order.id] = (updated, fill_ids, filled, ended)
         self._orders.move_to_end(order.id)
         while len(self._orders) > self._max_orders:
             self._orders.popitem(last=False)
         known_ids, known_qty = (before[1], before[2]) if before is not None else (frozenset(), Decimal(0))
         new_ids = fill_ids - known_ids
         if not new_ids and filled <= known_qty:
-            return []
+            return self._ended(order) if ended and (before is None or not before[3]) else []
         events: list[StreamEvent] = []
         for leg in order.legs:
             leg_ids = frozenset(f.fill_id for f in leg.fills if f.fill_id) - known_ids
@@ -111,6 +119,23 @@ class FillTracker:
                 )
             )
         return events
+
+    def _ended(self, order: wire.Order) -> list[StreamEvent]:
+        """``OrderEnded`` for each leg of an order that covered a position: a closing one, or tastyguard's."""
+        ours = str(order.external_identifier or '').startswith(EXTERNAL_ID_PREFIX)
+        symbols = dict.fromkeys(leg.symbol for leg in order.legs if ours or leg.action.is_closing)
+        return [
+            StreamEvent(
+                DetailType.ORDER_ENDED,
+                order.account_number,
+                symbol,
+                event_id('ended', order.account_number, order.id, symbol, order.status),
+                self._clock(),
+                order_id=order.id,
+                extra={'status': str(order.status)},
+            )
+            for symbol in symbols
+        ]
 
     def _position(self, position: wire.Position) -> list[StreamEvent]:
         key = (position.account_number, position.symbol)
