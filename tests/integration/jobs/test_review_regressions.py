@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from tastyguard.jobs.executor import resolve_intents
 from tastyguard.jobs.invocation import JobName
+from tastyguard.store.intents import Intent, IntentOperation, IntentState
 from tests.integration.jobs.conftest import Harness, make_harness
 
 pytestmark = pytest.mark.integration
@@ -154,3 +157,21 @@ def test_a_pointer_whose_intent_is_missing_resolves_after_the_grace(harness: Har
     [first] = harness.run(JobName.ENSURE_STOPS, account=A)
     assert any('never reached the broker' in note for note in first.notes)
     assert list(harness.ctx.stores.state.query_prefix(f'ACCOUNT#{A}', 'OPENINTENT#')) == []
+
+
+def test_an_earlier_write_from_a_new_york_evening_is_looked_up_from_that_new_york_day(harness: Harness) -> None:
+    # Given a write at 20:30 New York on 3 December (already 4 December in UTC) whose outcome is still unknown
+    evening = datetime(2026, 12, 4, 1, 30, tzinfo=UTC)
+    harness.ctx.stores.intents.begin(
+        Intent(
+            account=A, key='tg-0123456789abcdef0123456789', operation=IntentOperation.PLACE, symbol='ORCL',
+            state=IntentState.AMBIGUOUS, run_id='r', mode='live', environment='paper', created_at=evening,
+            updated_at=evening,
+        )
+    )  # fmt: skip
+    harness.broker.admin.clear_requests()
+    # When the next run settles it
+    resolve_intents(harness.ctx, A)
+    # Then the broker's order search starts from the New York date the order was sent on
+    [search] = harness.broker.admin.requests(method='GET', path=rf'/accounts/{A}/orders$')
+    assert 'start-date=2026-12-03' in search['query']
