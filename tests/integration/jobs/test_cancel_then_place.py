@@ -249,3 +249,43 @@ def test_a_split_places_the_new_stop_only_once_the_pre_split_stop_is_cancelled(s
     [stop] = _ours(harness, 'AAPL')
     assert (stop['legs'][0]['quantity'], stop['stop-trigger']) == (202, '67.5')  # 10% below the new 75.00
     assert _closing(harness, 'AAPL', long=True) == 202
+
+
+def test_the_breaker_counts_only_writes_that_are_sent_when_a_pending_cancel_defers_the_structure_stop(
+    paper_broker: PaperBroker, aws: None
+) -> None:
+    # Given the vertical (one write so far: the single-leg stop), a breaker with room for exactly the three writes
+    # the hand-over needs (that stop, its cancel, the structure stop), and a broker that confirms cancels after 30 s
+    harness = make_harness(paper_broker, accounts=ACCOUNTS, policy=SPREAD_STOP_LIMIT, safety={'max_order_writes': 3})
+    _protected_long_call_becomes_a_vertical(harness)
+    harness.broker.admin.set_fill_behavior('immediate', cancel_delay=30)
+    _virtual_sleep(harness)
+
+    # When the first run cancels the single-leg stop (Cancel Requested: the structure stop is deferred, not sent)
+    assert _run(harness) == [('cancel', LONG_CALL, 'cancel_pending'), ('place', 'AAPL', 'deferred')]
+    assert len(harness.writes()) == 2  # the single-leg stop, then its cancel: the structure stop was not sent
+
+    # And once the cancel is confirmed, the next run places the structure stop: 3 writes in all, within the limit
+    harness.broker.admin.advance_clock(30)
+    rows = _run(harness)
+    assert _closing(harness, LONG_CALL, long=True) == 2, f'the long call has no stop at all: {rows}'
+    assert rows == [('place', 'AAPL', 'placed')]
+    assert harness.ctx.stores.breaker.tripped(A) is None
+    assert len(harness.writes()) == 3
+    assert [o['id'] for o in _ours(harness, LONG_CALL)] == [s['id'] for s in _structure_stops(harness)] != []
+    assert _closing(harness, LONG_CALL, long=True) == 2
+
+
+def test_a_deferred_write_is_not_counted_by_the_breaker(paper_broker: PaperBroker, aws: None) -> None:
+    # Given the vertical and a broker that confirms cancels after 30 s
+    harness = make_harness(paper_broker, accounts=ACCOUNTS, policy=SPREAD_STOP_LIMIT)
+    _protected_long_call_becomes_a_vertical(harness)
+    harness.broker.admin.set_fill_behavior('immediate', cancel_delay=30)
+    _virtual_sleep(harness)
+
+    # When the run cancels the single-leg stop and defers the structure stop (planned under AAPL)
+    assert _run(harness) == [('cancel', LONG_CALL, 'cancel_pending'), ('place', 'AAPL', 'deferred')]
+
+    # Then the breaker counted only what reached the broker: nothing on AAPL, 2 on the account (place + cancel)
+    breaker = harness.ctx.stores.breaker
+    assert (breaker.writes_on(A), breaker.writes_on(A, 'AAPL')) == (2, 0)

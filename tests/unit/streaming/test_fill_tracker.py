@@ -8,6 +8,7 @@ import pytest
 
 from tastyguard.broker import models as wire
 from tastyguard.broker.models.streamer import Notification, parse_notification
+from tastyguard.jobs.invocation import JobInvocation, JobName
 from tastyguard.streaming.events import DetailType
 from tastyguard.streaming.fills import FillTracker
 
@@ -109,3 +110,21 @@ def test_a_closing_order_that_ends_without_a_fill_is_one_order_ended_event() -> 
 def test_which_ended_orders_make_the_fast_path_look(status: str, ours: bool, action: str, events: int) -> None:
     tracker = _tracker()
     assert len(tracker.events([_order(status, ours=ours, action=action)])) == events
+
+
+def test_two_different_closes_of_one_symbol_seen_first_by_a_positions_read_are_two_fast_path_runs() -> None:
+    tracker = _tracker()  # 100 AAPL known
+    # AAPL goes flat; the positions read shows it before the message does
+    [first] = tracker.positions_read([A], [])
+    assert tracker.events([_message('AAPL', 0)]) == []  # its late message is the duplicate
+    # Later the same day AAPL is bought again (its message is heard) and goes flat again, read first again
+    [reopened] = tracker.events([_message('AAPL', 50)])
+    assert reopened.quantity == 50
+    [second] = tracker.positions_read([A], [])
+    assert tracker.events([_message('AAPL', 0)]) == []  # and its message is a duplicate too
+
+    # Then the two closes are two events: the fast path de-duplicates runs by event id for 6 hours
+    # (functions/common/jobs.py) and derives the run's order identifiers from it (JobInvocation.salt)
+    one = JobInvocation(job=JobName.ENSURE_STOPS, account=A, symbol='AAPL', event_id=first.event_id)
+    two = JobInvocation(job=JobName.ENSURE_STOPS, account=A, symbol='AAPL', event_id=second.event_id)
+    assert one.idempotency_key != two.idempotency_key, 'the second close is dropped as a duplicate of the first'

@@ -117,7 +117,8 @@ class Executor:
         self.replaced: dict[int, str] = {}  # order id → the key of the replace intent sent for it (for the ledger)
         self._groups: dict[str, frozenset[str]] = {}  # symbol → every symbol whose writes cover the same quantity
         self._planned: dict[str, Counter[str]] = {}  # writes per group (and symbol) in this plan, not yet admitted
-        self._admitted: dict[str, int] = {}  # writes per group the breaker already counted and that are not sent
+        # per group: the writes the breaker already counted and that are not sent yet, and the window they count in
+        self._unsent: dict[str, tuple[Counter[str], int]] = {}
         self._relied_on: set[str] = set()  # cancels whose freed quantity a later write of the plan needs
         self._held_back: dict[str, str] = {}  # symbol → why the rest of its group waits for the next run
         self._waited = 0.0  # seconds this run spent waiting for requested cancels
@@ -138,9 +139,21 @@ class Executor:
                 for later in writes[index + 1 :]
             )
         }
-        for action in plan.actions:
-            into.append(self._one(action))
+        try:
+            for action in plan.actions:
+                into.append(self._one(action))
+        finally:
+            self._release_unsent()
         return into
+
+    def _release_unsent(self) -> None:
+        """Writes the breaker counted at their group's first write but that were held back never happened: take
+        them back, so the next run that sends them is not counted twice (and cannot trip the breaker for them)."""
+        for unsent, window in self._unsent.values():
+            left = Counter({symbol: n for symbol, n in unsent.items() if n > 0})
+            if left:
+                self.gate.release(left, window)
+        self._unsent = {}
 
     def _group(self, writes: Iterable[CancelOrder | PlaceStop | ReplaceStop]) -> dict[str, frozenset[str]]:
         """Every symbol of the plan's writes with the symbols its quantity is shared with: an action's own symbol,
@@ -176,13 +189,17 @@ class Executor:
         leg's quantity) are counted together, so the breaker can refuse them before the cancel, never trip between
         the two and leave the position naked."""
         key = self._key(symbol)
-        if self._admitted.get(key, 0) > 0:
-            self._admitted[key] -= 1
+        unsent = self._unsent.get(key)
+        if unsent is not None and unsent[0].total() > 0:
+            counts = unsent[0]
+            counts[symbol if counts[symbol] > 0 else next(s for s, n in counts.items() if n > 0)] -= 1
             return None
         writes = self._planned.pop(key, None) or Counter({symbol: 1})
         blocked = self.gate.admit(writes)
         if blocked is None:
-            self._admitted[key] = writes.total() - 1
+            left = Counter(writes)
+            left[symbol] -= 1
+            self._unsent[key] = (left, self.gate.last_window)
         return blocked
 
     def _one(self, action: Action) -> ActionResult:

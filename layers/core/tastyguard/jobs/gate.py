@@ -10,11 +10,14 @@ a tripped breaker is never hidden behind an earlier kill-switch message (they us
 from __future__ import annotations
 
 import enum
+import logging
 from collections.abc import Mapping
 
 from tastyguard.config.models import Mode
 from tastyguard.jobs.context import JobContext
 from tastyguard.store.control import WritesBlockedError
+
+logger = logging.getLogger('tastyguard.jobs')
 
 
 class BlockCause(enum.StrEnum):
@@ -36,6 +39,7 @@ class WriteGate:
         self.blocked_by: BlockCause | None = None
         self.trip_id: str | None = None  # the breaker trip's time: each trip is announced once
         self.writes = 0
+        self.last_window = 0  # the breaker window of the last admission
         if mode is not Mode.LIVE:
             return
         if ctx.config.safety.kill_switch:
@@ -69,11 +73,14 @@ class WriteGate:
         return f'{key}:{self.trip_id}' if self.trip_id else key
 
     def admit(self, on_symbols: Mapping[str, int]) -> str | None:
-        """Count the writes of one change at once, per symbol; returns why they may not happen (None: go ahead)."""
+        """Count the writes of one change at once, per symbol; returns why they may not happen (None: go ahead).
+        ``last_window`` is the breaker window they were counted in (for :meth:`release`)."""
         if self.blocked_reason is not None:
             return self.blocked_reason
+        breaker = self._ctx.stores.breaker
+        self.last_window = breaker.current_window()
         try:
-            self._ctx.stores.breaker.record_writes(self._account, on_symbols)
+            breaker.record_writes(self._account, on_symbols, window=self.last_window)
         except WritesBlockedError as error:
             trip = self._ctx.stores.breaker.tripped(self._account)
             self.trip_id = (trip.tripped_at if trip is not None else self._ctx.clock()).isoformat()
@@ -81,3 +88,13 @@ class WriteGate:
             return self.blocked_reason
         self.writes += sum(on_symbols.values())
         return None
+
+    def release(self, on_symbols: Mapping[str, int], window: int) -> None:
+        """Take back admitted writes that were never sent (the rest of a change held back for the next run), so the
+        next run's writes are not counted twice; a failure only leaves them counted."""
+        try:
+            self._ctx.stores.breaker.release_writes(self._account, on_symbols, window=window)
+        except Exception as error:
+            logger.warning('could not take back %d unsent order writes: %s', sum(on_symbols.values()), error)
+            return
+        self.writes -= sum(on_symbols.values())

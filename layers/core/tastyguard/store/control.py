@@ -123,13 +123,29 @@ class CircuitBreaker:
         exceeded."""
         return self.record_writes(account, {symbol: writes} if symbol else {}, total=writes)
 
-    def record_writes(self, account: str, on_symbols: Mapping[str, int], *, total: int | None = None) -> int:
+    def current_window(self) -> int:
+        """The start (epoch seconds) of the window writes are counted in now."""
+        return int(self._state.clock().timestamp()) // self.window_seconds * self.window_seconds
+
+    def release_writes(self, account: str, on_symbols: Mapping[str, int], *, window: int) -> None:
+        """Take back writes counted in ``window`` that were never sent (a change held back after its first write)."""
+        total = sum(on_symbols.values())
+        if total <= 0:
+            return
+        self._count(account, window, writes=-total)
+        if self.max_per_symbol is not None:
+            for symbol, writes in on_symbols.items():
+                if writes > 0:
+                    self._count(account, window, f'#{symbol}', -writes)
+
+    def record_writes(
+        self, account: str, on_symbols: Mapping[str, int], *, total: int | None = None, window: int | None = None
+    ) -> int:
         """Count the writes of one change at once, each on its position's symbol (a cancel on an option leg and the
         place of the structure stop that takes over its quantity), so the breaker can never trip between them and
         leave the position naked; the account counts ``total`` (default: their sum). Trips the breaker (and
-        raises) when a window's limit is exceeded."""
-        now = self._state.clock()
-        window = int(now.timestamp()) // self.window_seconds * self.window_seconds
+        raises) when a window's limit is exceeded. ``window``: count in that window (default: the current one)."""
+        window = self.current_window() if window is None else window
         count = self._count(account, window, writes=sum(on_symbols.values()) if total is None else total)
         minutes = self.window_seconds // 60
         reason = None

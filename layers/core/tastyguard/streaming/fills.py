@@ -67,7 +67,7 @@ class FillTracker:
                 before = self._positions.get(key, Decimal(0))
                 self._positions[key] = quantity
                 if account in self._read and quantity != before:
-                    events.append(self._changed(key, quantity, position))
+                    events.append(self._changed(key, quantity, position, before))
         self._read.update(read)
         return events
 
@@ -146,10 +146,15 @@ class FillTracker:
         self._positions[key] = quantity
         return [self._changed(key, quantity, position)]
 
-    def _changed(self, key: tuple[str, str], quantity: Decimal, position: wire.Position | None) -> StreamEvent:
+    def _changed(
+        self, key: tuple[str, str], quantity: Decimal, position: wire.Position | None, before: Decimal | None = None
+    ) -> StreamEvent:
         account, symbol = key
         updated = position.updated_at if position is not None else None
-        stamp = int(updated.timestamp() * 1000) if updated else quantity
+        if updated is not None:
+            stamp: object = int(updated.timestamp() * 1000)
+        else:  # a position a read shows flat has no time of its own: when it was seen, and from what, tell closes apart
+            stamp = f'{int(self._clock().timestamp() * 1000)}:{before}'
         return StreamEvent(
             DetailType.POSITION_CHANGED,
             account,
