@@ -78,8 +78,11 @@ def test_an_account_the_read_did_not_cover_keeps_its_baseline() -> None:
     assert (event.account, event.symbol, event.quantity) == (other, 'MSFT', 20)
 
 
-def _order(status: str, *, ours: bool = False, action: str = 'Sell to Close', updated: int = 1) -> Notification:
+def _order(
+    status: str, *, ours: bool = False, action: str = 'Sell to Close', updated: int = 1, replaced_by: int | None = None
+) -> Notification:
     data = {
+        'replacing-order-id': replaced_by,
         'id': 100001, 'account-number': A, 'status': status, 'order-type': 'Stop', 'time-in-force': 'GTC',
         'stop-trigger': '170.0', 'size': '100', 'underlying-symbol': 'AAPL', 'underlying-instrument-type': 'Equity',
         'updated-at': updated, 'external-identifier': 'tg-0123456789abcdef' if ours else None,
@@ -128,3 +131,9 @@ def test_two_different_closes_of_one_symbol_seen_first_by_a_positions_read_are_t
     one = JobInvocation(job=JobName.ENSURE_STOPS, account=A, symbol='AAPL', event_id=first.event_id)
     two = JobInvocation(job=JobName.ENSURE_STOPS, account=A, symbol='AAPL', event_id=second.event_id)
     assert one.idempotency_key != two.idempotency_key, 'the second close is dropped as a duplicate of the first'
+
+
+def test_a_replaced_order_is_no_order_ended_event() -> None:
+    # A trailing stop's move: the old order ends Cancelled, and its replacement covers what it covered
+    tracker = _tracker()
+    assert tracker.events([_order('Cancelled', ours=True, replaced_by=100002)]) == []

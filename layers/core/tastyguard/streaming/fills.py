@@ -6,8 +6,8 @@
   closed a position, so the trigger is **every new fill id** (or, without fill ids, every increase of the
   filled quantity), whatever the status: one ``OrderFilled`` per leg symbol that gained a fill.
 * **Orders that end without a fill.** A closing order (or any of tastyguard's, ``tg-``) that becomes
-  ``Cancelled``, ``Rejected``, ``Expired`` or ``Removed`` with nothing new filled is an ``OrderEnded`` per leg
-  symbol: a stop a person or the broker cancelled, a stop the venue rejected, the cancel a run was waiting for
+  ``Cancelled``, ``Rejected``, ``Expired`` or ``Removed`` with nothing new filled, and was not replaced by another
+  order (``replacing-order-id``: a trailing stop's move), is an ``OrderEnded`` per leg symbol: a stop a person or the broker cancelled, a stop the venue rejected, the cancel a run was waiting for
   (decision 61), a person's take-profit gone. Each changes what covers the position, so the fast path plans
   it now instead of at the next sweep.
 * **Positions.** A ``CurrentPosition`` whose signed quantity differs from the last one seen for that account
@@ -86,7 +86,8 @@ class FillTracker:
             return []
         updated = int(order.updated_at or 0)
         fill_ids, filled = _fills(order)
-        ended = order.status.is_terminal and order.status is not OrderStatus.FILLED
+        # a replaced order ended too, but its replacement (``replacing-order-id``) covers what it covered
+        ended = order.status.is_terminal and order.status is not OrderStatus.FILLED and order.replacing_order_id is None
         before = self._orders.get(order.id)
         if before is not None and before[0] == updated and before[1] == fill_ids and before[2] == filled:
             self.duplicates += 1
