@@ -7,9 +7,10 @@
   filled quantity), whatever the status: one ``OrderFilled`` per leg symbol that gained a fill.
 * **Orders that end without a fill.** A closing order (or any of tastyguard's, ``tg-``) that becomes
   ``Cancelled``, ``Rejected``, ``Expired`` or ``Removed`` with nothing new filled, and was not replaced by another
-  order (``replacing-order-id``: a trailing stop's move), is an ``OrderEnded`` per leg symbol: a stop a person or the broker cancelled, a stop the venue rejected, the cancel a run was waiting for
-  (decision 61), a person's take-profit gone. Each changes what covers the position, so the fast path plans
-  it now instead of at the next sweep.
+  order (``replacing-order-id``: a trailing stop's move), is an ``OrderEnded`` per leg symbol: a stop a person
+  or the broker cancelled, a stop the venue rejected, the cancel a run was waiting for (decision 61), a person's
+  take-profit gone. Each changes what covers the position, so the fast path plans it now instead of at the next
+  sweep.
 * **Positions.** A ``CurrentPosition`` whose signed quantity differs from the last one seen for that account
   and symbol is a ``PositionChanged`` (a position closed elsewhere, an assignment, a transfer); the same
   quantity again is nothing.
