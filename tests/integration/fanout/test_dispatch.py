@@ -259,6 +259,19 @@ def _sweep_once(ctx: JobContext, clock: FakeClock) -> tuple[Any, list[str]]:
     return result, sorted(m.account or '' for m, _ in queue.messages)
 
 
+def _quiet_six(state: StateTable, clock: FakeClock, *, build: str = '') -> tuple[JobContext, dict[str, Any]]:
+    """Six accounts the streamer holds (verify every 60 minutes), verified by a first tick: the second reads one."""
+    ctx = context(state, clock, accounts=[{'account_number': n} for n in SIX], scale={'quiet_verify_minutes': 60})
+    ctx.build = build
+    held = dict.fromkeys(SIX, clock() - timedelta(minutes=1))
+    _streamer_item(state, clock, held)
+    _sweep_once(ctx, clock)
+    clock.advance(minutes=5)
+    _streamer_item(state, clock, held)
+    assert len(_sweep_once(ctx, clock)[1]) == 1
+    return ctx, held
+
+
 def test_quiet_accounts_the_streamer_holds_are_read_a_share_per_tick(state: StateTable, clock: FakeClock) -> None:
     # Given six accounts, a 5-minute period, re-verification every 15 minutes, a streamer holding them all
     ctx = context(
@@ -302,11 +315,8 @@ def test_an_account_with_activity_or_not_held_is_due_every_tick(state: StateTabl
 
 
 def test_a_status_item_stamped_ahead_of_the_clock_is_not_relied_on(state: StateTable, clock: FakeClock) -> None:
-    # Given six accounts the streamer holds, all verified quiet by a first tick
-    ctx = context(state, clock, accounts=[{'account_number': n} for n in SIX], scale={'quiet_verify_minutes': 60})
-    held = dict.fromkeys(SIX, clock() - timedelta(minutes=1))
-    _streamer_item(state, clock, held)
-    _sweep_once(ctx, clock)
+    # Given six accounts the streamer holds, all verified quiet
+    ctx, held = _quiet_six(state, clock)
     clock.advance(minutes=5)
     # When the streamer's clock runs ten minutes ahead (its item would look fresh long after it died)
     _streamer_item(state, clock, held, ahead=timedelta(minutes=10))
@@ -356,13 +366,7 @@ def test_only_a_run_that_leaves_nothing_to_do_verifies_an_account(state: StateTa
 
 def test_a_configuration_change_makes_every_account_due(state: StateTable, clock: FakeClock) -> None:
     # Given accounts verified while held, quiet since
-    ctx = context(state, clock, accounts=[{'account_number': n} for n in SIX], scale={'quiet_verify_minutes': 60})
-    held = dict.fromkeys(SIX, clock() - timedelta(minutes=1))
-    _streamer_item(state, clock, held)
-    _sweep_once(ctx, clock)
-    clock.advance(minutes=5)
-    _streamer_item(state, clock, held)
-    assert len(_sweep_once(ctx, clock)[1]) == 1
+    _, held = _quiet_six(state, clock)
     # When the configuration changes (here a symbol is now hands-off; no broker event says so)
     clock.advance(minutes=5)
     _streamer_item(state, clock, held)
@@ -383,14 +387,7 @@ def test_a_configuration_change_makes_every_account_due(state: StateTable, clock
 
 def test_a_deploy_of_other_code_makes_every_account_due(state: StateTable, clock: FakeClock) -> None:
     # Given accounts verified quiet by the deployed code
-    ctx = context(state, clock, accounts=[{'account_number': n} for n in SIX], scale={'quiet_verify_minutes': 60})
-    ctx.build = 'a1b2c3d4e5f60718'
-    held = dict.fromkeys(SIX, clock() - timedelta(minutes=1))
-    _streamer_item(state, clock, held)
-    _sweep_once(ctx, clock)
-    clock.advance(minutes=5)
-    _streamer_item(state, clock, held)
-    assert len(_sweep_once(ctx, clock)[1]) == 1
+    ctx, held = _quiet_six(state, clock, build='a1b2c3d4e5f60718')
     # When a deploy changes the code but not the configuration (a planning fix that would now place a stop)
     ctx.build = '0f1e2d3c4b5a6978'
     clock.advance(minutes=5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import boto3
@@ -62,6 +63,14 @@ class Harness:
 
     def working(self, account: str = '5WT00001') -> list[dict[str, Any]]:
         return self.broker.admin.working_orders(account)
+
+    def quantity(self, symbol: str, account: str = '5WT00001') -> Decimal:
+        """The broker's signed position in ``symbol`` (negative short, 0 when flat)."""
+        for position in self.broker.admin.positions(account):
+            if position['symbol'] == symbol:
+                sign = -1 if position['quantity-direction'] == 'Short' else 1
+                return sign * Decimal(str(position['quantity']))
+        return Decimal(0)
 
     def writes(self) -> list[dict[str, Any]]:
         """Order writes the broker received (dry-runs excluded)."""

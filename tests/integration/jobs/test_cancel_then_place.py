@@ -36,14 +36,6 @@ def spreads(paper_broker: PaperBroker, aws: None) -> Iterator[Harness]:
     yield make_harness(paper_broker, accounts=ACCOUNTS, policy=SPREAD_STOP_LIMIT)
 
 
-def _position(harness: Harness, symbol: str) -> Decimal:
-    for position in harness.broker.admin.positions(A):
-        if position['symbol'] == symbol:
-            sign = -1 if position['quantity-direction'] == 'Short' else 1
-            return sign * D(str(position['quantity']))
-    return D(0)
-
-
 def _closing(harness: Harness, symbol: str, long: bool) -> Decimal:
     """The broker's working closing quantity on ``symbol`` (what may still fill), as the chaos invariants count it."""
     return inv.closing_quantity(harness.working(A), symbol, long)
@@ -110,7 +102,7 @@ def test_a_structure_stop_waits_for_the_cancel_of_the_single_leg_stop(spreads: H
     # Then the structure stop (planned under the underlying's name) waits for the next run: the long call keeps
     # exactly its single-leg stop
     assert [o['id'] for o in _ours(harness, LONG_CALL)] == [single['id']]
-    assert _closing(harness, LONG_CALL, long=True) == _position(harness, LONG_CALL) == 2
+    assert _closing(harness, LONG_CALL, long=True) == harness.quantity(LONG_CALL) == 2
     assert rows[0][:2] == ('cancel', LONG_CALL) and rows[0][2] in ('ambiguous', 'not_cancelled')
     assert rows[1] == ('place', 'AAPL', 'deferred')
 
@@ -137,7 +129,7 @@ def test_a_cancel_that_is_only_requested_does_not_free_the_quantity_for_a_new_st
     # Then tastyguard waits a bounded moment, and the structure stop waits for the next run: the long call is never
     # covered twice while the old stop can still fill
     assert [(o['id'], o['status']) for o in _ours(harness, LONG_CALL)] == [(single['id'], 'Cancel Requested')]
-    assert _closing(harness, LONG_CALL, long=True) <= _position(harness, LONG_CALL)
+    assert _closing(harness, LONG_CALL, long=True) <= harness.quantity(LONG_CALL)
     assert rows == [('cancel', LONG_CALL, 'cancel_pending'), ('place', 'AAPL', 'deferred')]
     assert 0 < sum(waits) <= 2
 
@@ -164,7 +156,7 @@ def test_a_cancel_confirmed_within_the_wait_lets_the_structure_stop_go_at_once(s
     assert old['status'] == 'Cancelled'
     [structure] = _structure_stops(harness)
     assert _ours(harness, LONG_CALL) == [structure]
-    assert _closing(harness, LONG_CALL, long=True) == _position(harness, LONG_CALL) == 2
+    assert _closing(harness, LONG_CALL, long=True) == harness.quantity(LONG_CALL) == 2
     assert rows == [('cancel', LONG_CALL, 'cancelled'), ('place', 'AAPL', 'placed')]
     assert sum(waits) <= 2
 
@@ -186,7 +178,7 @@ def test_a_stop_that_fills_while_its_cancel_is_pending_gets_no_structure_stop_on
     rows = _run(harness)
 
     # Then the stop filled, and no structure stop is placed for a position that is no longer a vertical
-    assert _position(harness, LONG_CALL) == 0
+    assert harness.quantity(LONG_CALL) == 0
     assert [o for o in harness.working(A) if len(o['legs']) > 1] == []
     assert _closing(harness, SHORT_CALL, long=False) == 0
     assert rows == [('cancel', LONG_CALL, 'filled'), ('place', 'AAPL', 'deferred')]
@@ -239,7 +231,7 @@ def test_a_split_places_the_new_stop_only_once_the_pre_split_stop_is_cancelled(s
 
     # Then the new stop waits for the cancel: the 202 shares are never under 101 + 202 closing shares
     assert [(o['id'], o['status']) for o in _ours(harness, 'AAPL')] == [(before['id'], 'Cancel Requested')]
-    assert _closing(harness, 'AAPL', long=True) <= _position(harness, 'AAPL') == 202
+    assert _closing(harness, 'AAPL', long=True) <= harness.quantity('AAPL') == 202
     assert rows == [('cancel', 'AAPL', 'cancel_pending'), ('place', 'AAPL', 'deferred')]
     assert 0 < sum(waits) <= 2
 

@@ -56,14 +56,6 @@ def _closing(harness: Harness, symbol: str, action: str = 'Sell to Close') -> De
     )
 
 
-def _position(harness: Harness, symbol: str) -> Decimal:
-    for position in harness.broker.admin.positions(A):
-        if position['symbol'] == symbol:
-            sign = -1 if position['quantity-direction'] == 'Short' else 1
-            return sign * D(str(position['quantity']))
-    return D(0)
-
-
 def _run(harness: Harness) -> AccountRunResult:
     [result] = harness.run(JobName.ENSURE_STOPS, account=A)
     return result
@@ -89,7 +81,7 @@ def test_a_zero_bid_is_a_breach_never_a_stop_that_sells_at_zero(paper_broker: Pa
     result = _run(harness)
     # Then no order is sent (a sell stop at 0.20 would trigger on arrival and sell at 0.00) ...
     assert harness.writes() == []
-    assert _position(harness, symbol) == 5
+    assert harness.quantity(symbol) == 5
     # ... and the breach is one critical alert that names the bid it is judged against
     [breach] = _alerts(result, 'breached')
     assert breach.severity == 'critical'
@@ -107,7 +99,7 @@ def test_a_short_without_an_ask_gets_a_stop_above_every_price_it_could_trigger_o
     # Then the buy stop sits above the last trade and nothing filled on arrival
     [stop] = _ours(harness, 'XYZ')
     assert D(stop['stop-trigger']) > D('10.60')
-    assert _position(harness, 'XYZ') == -100
+    assert harness.quantity('XYZ') == -100
 
 
 # -- 2. a person edits tastyguard's stop -----------------------------------------------------------------------
@@ -211,7 +203,7 @@ def test_a_triggered_unfilled_stop_limit_never_over_covers_after_a_trim(
     # When the market gaps below the limit (the stop triggers, the limit rests) and the person sells 70
     paper_broker.admin.set_quote('AAPL', bid=str(limit - 5), ask=str(limit - D('4.95')), last=str(limit - 5))
     person.trade('AAPL', 70, 'Sell to Close')
-    assert _position(harness, 'AAPL') == 30
+    assert harness.quantity('AAPL') == 30
     result = _run(harness)
     _run(harness)
     # Then tastyguard's closing quantity never exceeds the 30 shares, its stop protects below the market ...
@@ -278,7 +270,7 @@ def test_a_reopened_position_never_inherits_the_old_trailing_mark(paper_broker: 
     assert D(stop['stop-trigger']) == D('135.00')
     # When the stop fills on a drop, and a new position is opened at 120.05 before the next run
     paper_broker.admin.set_quote('ORCL', bid='130.00', ask='130.05', last='130.00')
-    assert _position(harness, 'ORCL') == 0
+    assert harness.quantity('ORCL') == 0
     paper_broker.admin.set_quote('ORCL', bid='120.00', ask='120.05', last='120.00')
     person.trade('ORCL', 100, 'Buy to Open')
     result = _run(harness)

@@ -59,14 +59,6 @@ def _cross(harness: Harness, ask: str) -> list[ActionResult]:
     return act_on_software_stop(harness.ctx, watched, watched.software_level, D(ask))
 
 
-def _position(harness: Harness) -> Decimal:
-    for position in harness.broker.admin.positions(A):
-        if position['symbol'] == FUTURE_OPTION:
-            sign = -1 if position['quantity-direction'] == 'Short' else 1
-            return sign * D(str(position['quantity']))
-    return D(0)
-
-
 def _sent(harness: Harness) -> list[dict[str, Any]]:
     return [r['body'] for r in harness.broker.admin.requests(method='POST') if r['path'].endswith('/orders')]
 
@@ -96,7 +88,7 @@ def test_a_software_close_limit_is_priced_on_the_futures_option_tick_table(harne
     assert D(str(body['price'])) == D('97.75'), body
     [order] = harness.orders(A)
     assert order['status'] == 'Filled', order
-    assert _position(harness) == 0
+    assert harness.quantity(FUTURE_OPTION) == 0
     assert [row.result for row in rows] == ['placed']
 
 
@@ -110,7 +102,7 @@ def test_without_a_tick_table_nothing_is_sent_and_the_trader_is_told(harness: Ha
 
     # Then no order is sent at a price the venue could reject, and a critical alert says what to do
     assert rows == [] and _sent(harness) == []
-    assert _position(harness) == -1
+    assert harness.quantity(FUTURE_OPTION) == -1
     [text] = [t for t in _texts(harness) if 'no tick table' in t]
     assert FUTURE_OPTION in text and 'close it by hand' in text
 
@@ -134,7 +126,7 @@ def test_a_close_the_broker_rejects_is_reported_and_sent_again_on_the_next_cross
     identifiers = [body['external-identifier'] for body in _sent(harness)]
     assert len(identifiers) == 2 and len(set(identifiers)) == 2, identifiers
     assert [row.result for row in second] == ['placed']
-    assert _position(harness) == 0
+    assert harness.quantity(FUTURE_OPTION) == 0
 
 
 def test_a_working_close_is_never_doubled_by_the_next_crossing(harness: Harness) -> None:
@@ -172,7 +164,7 @@ def test_a_software_close_never_doubles_a_persons_take_profit(harness: Harness) 
     # And when the market comes back to the take-profit, it closes the short and opens nothing
     harness.broker.admin.set_fill_behavior('immediate')
     harness.broker.admin.set_quote(FUTURE_OPTION, bid='18.00', ask='19.00', last='19.00')
-    assert _position(harness) == 0
+    assert harness.quantity(FUTURE_OPTION) == 0
 
 
 def test_a_software_close_carries_only_what_the_persons_orders_leave_uncovered(harness: Harness) -> None:
@@ -186,7 +178,7 @@ def test_a_software_close_carries_only_what_the_persons_orders_leave_uncovered(h
     # Then the closing limit is for the 2 left uncovered: the closing quantity is the position, never more
     [body] = _sent(harness)
     assert body['legs'][0]['quantity'] in (2, '2'), body
-    assert _closing(harness) == 3 == -_position(harness)
+    assert _closing(harness) == 3 == -harness.quantity(FUTURE_OPTION)
 
 
 def test_a_partly_filled_close_is_not_doubled_by_the_next_crossing(harness: Harness) -> None:
@@ -194,7 +186,7 @@ def test_a_partly_filled_close_is_not_doubled_by_the_next_crossing(harness: Harn
     _short_put(harness, quantity=4)
     harness.broker.admin.set_fill_behavior('partial')
     _cross(harness, '93.00')
-    assert _position(harness) == -2 and _closing(harness) == 2
+    assert harness.quantity(FUTURE_OPTION) == -2 and _closing(harness) == 2
     harness.broker.admin.set_fill_behavior('never')
 
     # When the ask crosses the level again
@@ -202,7 +194,7 @@ def test_a_partly_filled_close_is_not_doubled_by_the_next_crossing(harness: Harn
 
     # Then nothing more is sent: what rests of our limit still covers the remaining position
     assert rows == [] and len(_sent(harness)) == 1
-    assert _closing(harness) <= -_position(harness)
+    assert _closing(harness) <= -harness.quantity(FUTURE_OPTION)
 
 
 def test_a_close_cancelled_after_it_rested_re_arms_the_stop_for_the_next_crossing(harness: Harness) -> None:
@@ -234,4 +226,4 @@ def test_a_close_cancelled_after_it_rested_re_arms_the_stop_for_the_next_crossin
     act_on_software_stop(harness.ctx, rebuilt, D('90.0'), D('95.00'))
     identifiers = [body['external-identifier'] for body in _sent(harness)]
     assert len(set(identifiers)) == 2, identifiers
-    assert _position(harness) == 0
+    assert harness.quantity(FUTURE_OPTION) == 0

@@ -18,6 +18,18 @@ from tastyguard.streaming.supervisor import Streamer
 
 pytestmark = [pytest.mark.unit, pytest.mark.anyio]
 ASKED = ['5WT00001', '5WT00002', '5WT00003']
+MOMENT = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)
+
+
+def _activity(notifications: list[Notification]) -> dict[str, datetime]:
+    """What the streamer's ``_note_activity`` marks for ``notifications`` on a socket holding ``ASKED``, at MOMENT."""
+    fake = SimpleNamespace(
+        parts=SimpleNamespace(clock=SimpleNamespace(wall=lambda: MOMENT), accounts=ASKED),
+        activity={},
+        _changed=lambda: None,
+    )
+    Streamer._note_activity(fake, notifications)  # type: ignore[arg-type]
+    return dict(fake.activity)
 
 
 @pytest.mark.parametrize(
@@ -45,17 +57,9 @@ async def test_a_notification_that_does_not_parse_still_marks_its_account_as_cha
     [raw] = delivered
     assert isinstance(raw, UnknownNotification) and raw.type == 'Order' and stream.stats.unparsed == 1
     # ... and the streamer counts its account as changed, so the next sweep reads it
-    moment = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)
-    fake = SimpleNamespace(
-        parts=SimpleNamespace(clock=SimpleNamespace(wall=lambda: moment), accounts=ASKED),
-        activity={},
-        _changed=lambda: None,
-    )
-    Streamer._note_activity(fake, delivered)  # type: ignore[arg-type]
-    assert fake.activity == {'5WT00002': moment}
+    assert _activity(delivered) == {'5WT00002': MOMENT}
     # and one that names no account could be about any of them
-    Streamer._note_activity(fake, [UnknownNotification(type='ExternalTransaction', data=None)])  # type: ignore[arg-type]
-    assert set(fake.activity) == set(ASKED)
+    assert set(_activity([UnknownNotification(type='ExternalTransaction', data=None)])) == set(ASKED)
 
 
 def test_two_grants_streaming_one_account_report_its_newest_activity() -> None:
@@ -102,14 +106,7 @@ async def test_a_frame_that_cannot_be_read_marks_every_account_of_the_socket_as_
     [unreadable] = delivered
     assert isinstance(unreadable, UnknownNotification)
     # ... so every account of the socket is due at the next sweep (decision 60)
-    moment = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)
-    fake = SimpleNamespace(
-        parts=SimpleNamespace(clock=SimpleNamespace(wall=lambda: moment), accounts=ASKED),
-        activity={},
-        _changed=lambda: None,
-    )
-    Streamer._note_activity(fake, delivered)  # type: ignore[arg-type]
-    assert fake.activity == dict.fromkeys(ASKED, moment)
+    assert _activity(delivered) == dict.fromkeys(ASKED, MOMENT)
 
 
 async def _nothing() -> None:

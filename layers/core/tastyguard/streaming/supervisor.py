@@ -238,16 +238,7 @@ class Streamer:
                 return
         events = self.tracker.positions_read(self.parts.accounts, positions)
         if events and not self._stop.is_set():
-            self.stats.events += len(events)
-            for event in events:
-                logger.info(
-                    '%s %s %s: seen in a positions read before its message; protecting it now',
-                    event.detail_type.value,
-                    event.account,
-                    event.symbol,
-                    extra={'event_id': event.event_id},
-                )
-            await self._publish(events)
+            await self._protect(events, 'seen in a positions read before its message; protecting it now')
         await self._follow(watched(positions))
 
     async def _follow(self, symbols: dict[str, str]) -> None:
@@ -274,18 +265,23 @@ class Streamer:
         if self.follower is not None:
             self.follower.rebuild_soon()  # debounced: the stop we moved, a person's new order, a new position
         if events:
-            self.stats.events += len(events)
-            for event in events:
-                logger.info(
-                    '%s %s %s: protecting it now',
-                    event.detail_type.value,
-                    event.account,
-                    event.symbol,
-                    extra={'event_id': event.event_id},
-                )
-            await self._publish(events)
+            await self._protect(events, 'protecting it now')
         if any(isinstance(n, PositionNotification) for n in notifications):
             self._schedule_refresh()
+
+    async def _protect(self, events: Sequence[StreamEvent], why: str) -> None:
+        """Count, log and publish fast-path events."""
+        self.stats.events += len(events)
+        for event in events:
+            logger.info(
+                '%s %s %s: %s',
+                event.detail_type.value,
+                event.account,
+                event.symbol,
+                why,
+                extra={'event_id': event.event_id},
+            )
+        await self._publish(events)
 
     def _note_activity(self, notifications: Sequence[Notification]) -> None:
         """Remember which accounts something happened on (a balance alone changes no protection)."""
