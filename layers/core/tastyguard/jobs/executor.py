@@ -26,13 +26,12 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
 from decimal import Decimal
 
 from tastyguard.broker import builders
 from tastyguard.broker import models as wire
 from tastyguard.broker.errors import AmbiguousOrderError, BrokerError, OrderRejectedError, ReauthorizationRequired
-from tastyguard.calendar import NEW_YORK
+from tastyguard.broker.orders_api import new_york_today
 from tastyguard.config.models import Mode
 from tastyguard.engine.actions import Action, Alert, CancelOrder, PlaceStop, Plan, ReplaceStop, Report, StopSpec
 from tastyguard.engine.types import OrderType
@@ -363,7 +362,9 @@ class Executor:
         """Look an ambiguous order up at once; block the symbol for this run if the broker does not show it."""
         try:
             found = self._ctx.broker.find_order_by_external_id(
-                self._account, intent.key, since=_new_york_date(intent.created_at)
+                self._account,
+                intent.key,
+                since=new_york_today(intent.created_at),  # a New York date
             )
         except BrokerError as error:
             logger.warning('could not look up %s: %s', intent.key, error)
@@ -471,12 +472,6 @@ def _filled(order: wire.Order) -> Decimal:
     return sum((leg.filled_quantity for leg in order.legs), Decimal(0))
 
 
-def _new_york_date(moment: datetime) -> date:
-    """The New York date of ``moment``: the order search takes New York dates, and after 19:00 New York the UTC date
-    is already the next day (an order sent then would not be found, and would be sent again)."""
-    return moment.astimezone(NEW_YORK).date()
-
-
 def resolve_intents(ctx: JobContext, account: str) -> tuple[set[str], list[str]]:
     """Settle every unresolved intent of ``account`` before planning.
 
@@ -493,7 +488,8 @@ def resolve_intents(ctx: JobContext, account: str) -> tuple[set[str], list[str]]
                 gone = str(order.status) in TERMINAL or str(order.status) == 'Cancel Requested'
                 store.update(intent, IntentState.SENT if gone else IntentState.NOT_FOUND, order_id=order.id)
                 continue
-            found = ctx.broker.find_order_by_external_id(account, intent.key, since=_new_york_date(intent.created_at))
+            # the search takes New York dates: after 19:00 New York the UTC date is already the next day
+            found = ctx.broker.find_order_by_external_id(account, intent.key, since=new_york_today(intent.created_at))
         except BrokerError as error:
             blocked.add(intent.symbol)
             notes.append(
