@@ -96,7 +96,7 @@ def from_transactions(
         if not row.is_receive_deliver or row.transaction_sub_type not in OPTION_REMOVALS or not row.symbol:
             continue
         kind = _KINDS[row.transaction_sub_type]
-        underlying = row.underlying_symbol or row.symbol.split()[0]
+        underlying = _underlying(row)
         delivered: list[Delivery] = []
         if kind in (EventKind.ASSIGNMENT, EventKind.EXERCISE):
             for candidate in deliveries:
